@@ -1,0 +1,1 @@
+"""Figure helpers for the tutorials (matplotlib). The core library never imports this package."""
