@@ -1,0 +1,114 @@
+r"""Measure a gradient estimator: its mean, the mean's standard error, and its per-sample variance.
+
+For an estimator $\hat g_n$ built from $n$ draws, the *per-sample variance* is $v = n\,\mathrm{Var}[\hat g_n]$.
+For an average of $n$ independent terms it is the variance of one term, so estimators with different batch
+sizes (or with a leave-one-out baseline, whose terms are dependent) are compared on the same footing:
+$\mathrm{Var}[\hat g_n] = v/n$.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch.distributions import Distribution
+
+from ._checks import check_n_samples
+from .pathwise import pathwise_surrogate
+from .score_function import Baseline, score_function_surrogate
+
+__all__ = ["EstimatorStatistics", "estimator_statistics"]
+
+
+@dataclass(frozen=True)
+class EstimatorStatistics:
+    r"""Replicate statistics of a gradient estimator, one tensor per parameter.
+
+    Attributes
+    ----------
+    mean : tuple of torch.Tensor
+        Average of the $R$ batch estimates (an estimate of the gradient from $nR$ draws).
+    standard_error : tuple of torch.Tensor
+        $s/\sqrt{R}$ with $s$ the sample standard deviation of the $R$ batch estimates.
+    per_sample_variance : tuple of torch.Tensor
+        $n s^2$, an unbiased estimate of $n\,\mathrm{Var}[\hat g_n]$.
+    n_samples : int
+        Draws per batch $n$.
+    n_replicates : int
+        Number of independent batches $R$.
+    """
+
+    mean: tuple[torch.Tensor, ...]
+    standard_error: tuple[torch.Tensor, ...]
+    per_sample_variance: tuple[torch.Tensor, ...]
+    n_samples: int
+    n_replicates: int
+
+
+def estimator_statistics(
+    estimator: str,
+    f: Callable[[torch.Tensor], torch.Tensor],
+    make_dist: Callable[..., Distribution],
+    params: Sequence[torch.Tensor],
+    n_samples: int,
+    n_replicates: int,
+    *,
+    baseline: Baseline = "loo",
+) -> EstimatorStatistics:
+    r"""Run $R$ independent batches of an estimator at once and summarise them.
+
+    Every parameter is copied $R$ times along a new leading dimension, ``make_dist`` builds a distribution
+    with batch shape ``(R, ...)`` from the copies, and one backward pass returns all $R$ batch estimates
+    (batch element $r$ depends only on copy $r$).
+
+    Parameters
+    ----------
+    estimator : {'score', 'pathwise'}
+        Which estimator to measure.
+    f : callable
+        As in :func:`score_function_surrogate`; it receives draws of shape
+        ``(n_samples, n_replicates, *batch, *event)``.
+    make_dist : callable
+        ``make_dist(*params)`` returns $q_\phi$; it must broadcast a leading dimension of its arguments
+        (true for elementwise parametrisations such as ``lambda mu, tau: Normal(mu, tau.exp())``).
+    params : sequence of torch.Tensor
+        The parameter values $\phi$ at which to measure (any shapes, e.g. a grid).
+    n_samples : int
+        Draws per batch $n$.
+    n_replicates : int
+        Independent batches $R \geq 2$.
+    baseline : {'loo'}, None, float or torch.Tensor
+        Passed to :func:`score_function_surrogate` (ignored by the pathwise estimator).
+
+    Returns
+    -------
+    EstimatorStatistics
+        Mean, standard error and per-sample variance per parameter.
+    """
+    if estimator not in ("score", "pathwise"):
+        raise ValueError(f"estimator must be 'score' or 'pathwise', got {estimator!r}")
+    if not callable(make_dist):
+        raise TypeError(f"make_dist must be callable, got {type(make_dist).__name__}")
+    n = check_n_samples(n_samples)
+    if isinstance(n_replicates, bool) or not isinstance(n_replicates, int) or n_replicates < 2:
+        raise ValueError(f"n_replicates must be an integer >= 2, got {n_replicates!r}")
+    params = tuple(params)
+    if not params or not all(torch.is_tensor(p) for p in params):
+        raise TypeError("params must be a non-empty sequence of torch.Tensor")
+    copies = [p.detach().unsqueeze(0).repeat(n_replicates, *([1] * p.dim())).requires_grad_() for p in params]
+    dist = make_dist(*copies)
+    if estimator == "score":
+        surrogate = score_function_surrogate(f, dist, n, baseline=baseline)
+    else:
+        surrogate = pathwise_surrogate(f, dist, n)
+    grads = torch.autograd.grad(surrogate.sum(), copies, allow_unused=True, materialize_grads=True)
+    means = tuple(g.mean(dim=0) for g in grads)
+    variances = tuple(g.var(dim=0) for g in grads)
+    return EstimatorStatistics(
+        mean=means,
+        standard_error=tuple((v / n_replicates).sqrt() for v in variances),
+        per_sample_variance=tuple(n * v for v in variances),
+        n_samples=n,
+        n_replicates=n_replicates,
+    )

@@ -1,0 +1,86 @@
+r"""Activation normalisation (Glow): a per-channel affine map with data-dependent initialisation.
+
+For $x$ of shape $(C, H, W)$ (or $(C,)$, or any $(C, \dots)$),
+
+$$
+y_{c, \dots} = (x_{c, \dots} + b_c)\, e^{\ell_c}, \qquad \log|\det J| = H W \sum_{c=1}^{C} \ell_c ,
+$$
+
+because the Jacobian is diagonal with entry $e^{\ell_c}$ repeated once per spatial position ($HW$ is
+replaced by the number of positions for other shapes, 1 for vectors).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ._checks import check_channels, check_positive_int, check_tensor_rank
+from .base import Flow
+
+__all__ = ["ActNorm"]
+
+
+class ActNorm(Flow):
+    r"""Per-channel affine flow $y = (x + b)\,e^{\ell}$ initialised so that its first batch has zero mean
+    and unit variance per channel.
+
+    The initialisation state is the registered buffer ``initialized``: it is saved in the
+    ``state_dict``, so a model loaded from a checkpoint is never re-initialised by its first batch.
+
+    Parameters
+    ----------
+    num_channels : int
+        $C$, the size of dim 1 of the input ``(batch, C, ...)``.
+    eps : float
+        Added to the standard deviation at initialisation.
+    """
+
+    def __init__(self, num_channels: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.num_channels = check_positive_int("num_channels", num_channels)
+        self.eps = float(eps)
+        self.bias = nn.Parameter(torch.zeros(num_channels))
+        self.log_scale = nn.Parameter(torch.zeros(num_channels))
+        self.register_buffer("initialized", torch.tensor(False))
+
+    def _view(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return p.view(1, -1, *([1] * (x.dim() - 2)))
+
+    def _check(self, name: str, x: torch.Tensor) -> None:
+        check_tensor_rank(name, x, (2, 3, 4, 5), "(batch, C) or (batch, C, ...)")
+        check_channels(name, x, self.num_channels)
+
+    @torch.no_grad()
+    def initialize(self, x: torch.Tensor) -> None:
+        r"""Set $b = -\operatorname{mean}(x)$ and $\ell = -\log(\operatorname{std}(x) + \varepsilon)$ per channel
+        from the batch ``x`` and mark the layer initialised."""
+        self._check("x", x)
+        per_channel = x.transpose(0, 1).reshape(self.num_channels, -1)
+        if per_channel.shape[1] < 2:
+            raise ValueError(
+                "ActNorm's data-dependent initialisation needs at least 2 values per channel; "
+                f"got a batch of shape {tuple(x.shape)} (use a batch of 2 or more samples)"
+            )
+        mean = per_channel.mean(1)
+        std = per_channel.std(1, unbiased=False)
+        self.bias.copy_(-mean)
+        self.log_scale.copy_(-torch.log(std + self.eps))
+        self.initialized.fill_(True)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(y, logdet)``; initialise from ``x`` on the first call of an uninitialised layer."""
+        self._check("x", x)
+        if not bool(self.initialized):
+            self.initialize(x)
+        y = (x + self._view(self.bias, x)) * torch.exp(self._view(self.log_scale, x))
+        positions = math.prod(x.shape[2:])
+        logdet = (positions * self.log_scale.sum()).expand(x.shape[0])
+        return y, logdet
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        r"""Return $x = y\,e^{-\ell} - b$."""
+        self._check("y", y)
+        return y * torch.exp(-self._view(self.log_scale, y)) - self._view(self.bias, y)

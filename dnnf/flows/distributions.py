@@ -1,0 +1,94 @@
+r"""Base distributions of the flows: independent standard normal or standard logistic coordinates.
+
+$$
+\log \mathcal{N}(z; 0, I) = -\tfrac12 \sum_i z_i^2 - \tfrac{D}{2}\log(2\pi), \qquad
+\log \mathrm{Logistic}(z) = -\sum_i \left(\operatorname{softplus}(z_i) + \operatorname{softplus}(-z_i)\right),
+$$
+
+where $D$ is the number of coordinates of one event. The logistic is the base of NICE (Dinh et al., 2015).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["StandardNormal", "StandardLogistic"]
+
+
+def _as_shape(event_shape: int | tuple[int, ...] | torch.Size) -> torch.Size:
+    shape = (event_shape,) if isinstance(event_shape, int) else tuple(event_shape)
+    if not shape or not all(isinstance(s, int) and s > 0 for s in shape):
+        raise ValueError(f"event_shape must be a positive int or a tuple of positive ints, got {event_shape!r}")
+    return torch.Size(shape)
+
+
+class _Base(nn.Module):
+    def __init__(self, event_shape: int | tuple[int, ...]) -> None:
+        super().__init__()
+        self.event_shape = _as_shape(event_shape)
+
+    def _check(self, z: torch.Tensor) -> None:
+        if not torch.is_tensor(z):
+            raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+        k = len(self.event_shape)
+        if z.dim() != k + 1 or z.shape[1:] != self.event_shape:
+            raise ValueError(
+                f"z must have shape (batch, {', '.join(map(str, self.event_shape))}), got {tuple(z.shape)}"
+            )
+
+    def _uniform_shape(self, n: int) -> tuple[int, ...]:
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        return (n, *self.event_shape)
+
+
+class StandardNormal(_Base):
+    r"""Independent $\mathcal{N}(0, 1)$ coordinates with event shape ``event_shape``."""
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        r"""Return $-\tfrac12\|z\|^2 - \tfrac{D}{2}\log 2\pi$ per sample, shape ``(batch,)``."""
+        self._check(z)
+        d = self.event_shape.numel()
+        return -0.5 * z.flatten(1).pow(2).sum(1) - 0.5 * d * math.log(2 * math.pi)
+
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        """Draw ``n`` events, shape ``(n, *event_shape)``."""
+        shape = self._uniform_shape(n)
+        device = device if device is not None else (generator.device if generator is not None else None)
+        return torch.randn(shape, generator=generator, device=device, dtype=dtype)
+
+
+class StandardLogistic(_Base):
+    r"""Independent standard logistic coordinates, density $e^{-z}/(1+e^{-z})^2$, event shape ``event_shape``."""
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        r"""Return $-\sum_i \operatorname{softplus}(z_i) + \operatorname{softplus}(-z_i)$ per sample."""
+        self._check(z)
+        z = z.flatten(1)
+        return -(F.softplus(z) + F.softplus(-z)).sum(1)
+
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        r"""Draw ``n`` events by inversion, $z = \log u - \log(1-u)$ with $u \sim U(0,1)$."""
+        shape = self._uniform_shape(n)
+        device = device if device is not None else (generator.device if generator is not None else None)
+        u = torch.rand(shape, generator=generator, device=device, dtype=dtype)
+        # torch.rand can return exactly 0, whose logit is -inf.
+        tiny = torch.finfo(u.dtype).tiny
+        u = u.clamp(min=tiny)
+        return torch.log(u) - torch.log1p(-u)

@@ -1,0 +1,113 @@
+r"""Baselines that fill the hole without a model of digits.
+
+* **Mean fill** puts a fixed value in each missing pixel: the per-pixel mean image of a training set when
+  one is given, otherwise the mean of the image's own known pixels.
+* **Diffusion (neighbour-average) fill** makes every missing pixel the average of its four neighbours,
+  i.e. solves the discrete Laplace equation on the hole $U$ with the known pixels as boundary values:
+
+$$
+x_i = \frac{1}{4} \sum_{j \sim i} x_j \quad (i \in U), \qquad x_i = y_i \quad (i \notin U),
+$$
+
+  where a neighbour outside the image is replaced by the pixel itself (a zero-flux border). Its solution
+  is the smoothest completion (it minimises $\sum_{i \sim j} (x_i - x_j)^2$ over the hole) and, as an
+  average of known values, stays in $[0, 1]$. It is computed by Jacobi iteration until the largest
+  change is below ``tol``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+import torch.nn.functional as F
+
+from dnnf._validation import check_positive
+from dnnf.inpainting._checks import check_images
+from dnnf.inpainting.masks import expand_mask
+
+__all__ = ["mean_fill", "diffusion_fill"]
+
+
+def mean_fill(images: torch.Tensor, known: torch.Tensor, mean_image: torch.Tensor | None = None) -> torch.Tensor:
+    """Fill the missing pixels with a mean.
+
+    Parameters
+    ----------
+    images
+        Corrupted images ``(B, C, H, W)`` in [0, 1]; only their known pixels are read.
+    known
+        Boolean mask (``True`` = observed), broadcastable to ``images``.
+    mean_image
+        Optional ``(C, H, W)`` image in [0, 1] (e.g. the training-set mean) whose pixels fill the hole.
+        Default: each image's mean over its own known pixels.
+
+    Returns
+    -------
+    torch.Tensor
+        The filled images, known pixels unchanged.
+    """
+    check_images("images", images)
+    mask = expand_mask(known, images)
+    if mean_image is None:
+        flat, flat_mask = images.flatten(1), mask.flatten(1)
+        per_image = (flat * flat_mask).sum(dim=1) / flat_mask.sum(dim=1)
+        fill = per_image.view(-1, 1, 1, 1).expand_as(images)
+    else:
+        check_images("mean_image", mean_image.unsqueeze(0) if torch.is_tensor(mean_image) else mean_image)
+        if mean_image.shape != images.shape[1:]:
+            raise ValueError(
+                f"mean_image must have shape {tuple(images.shape[1:])} (C, H, W), got {tuple(mean_image.shape)}"
+            )
+        fill = mean_image.to(images).expand_as(images)
+    return torch.where(mask, images, fill)
+
+
+def diffusion_fill(
+    images: torch.Tensor,
+    known: torch.Tensor,
+    tol: float = 1e-6,
+    max_iters: int = 20_000,
+) -> torch.Tensor:
+    """Fill the missing pixels by repeated neighbour averaging (harmonic inpainting).
+
+    Parameters
+    ----------
+    images
+        Corrupted images ``(B, C, H, W)`` in [0, 1]; only their known pixels are read.
+    known
+        Boolean mask (``True`` = observed), broadcastable to ``images``.
+    tol
+        Stop when no pixel changes by more than ``tol`` in one sweep.
+    max_iters
+        Most Jacobi sweeps; a ``RuntimeWarning`` is issued if ``tol`` is not reached.
+
+    Returns
+    -------
+    torch.Tensor
+        The filled images, known pixels unchanged.
+    """
+    check_images("images", images)
+    mask = expand_mask(known, images)
+    tol = check_positive("tol", tol)
+    if isinstance(max_iters, bool) or not isinstance(max_iters, int) or max_iters < 1:
+        raise ValueError(f"max_iters must be a positive integer, got {max_iters!r}")
+    channels = images.shape[1]
+    kernel = images.new_tensor([[0.0, 0.25, 0.0], [0.25, 0.0, 0.25], [0.0, 0.25, 0.0]])
+    kernel = kernel.expand(channels, 1, 3, 3)
+    # Start from the mean of the known pixels: already the right level, so fewer sweeps are needed.
+    x = mean_fill(images, mask)
+    for _ in range(max_iters):
+        # Replicate padding: a neighbour outside the image is the border pixel itself (zero flux).
+        average = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=channels)
+        updated = torch.where(mask, images, average)
+        change = (updated - x).abs().max()
+        x = updated
+        if change <= tol:
+            return x
+    warnings.warn(
+        f"diffusion_fill did not reach tol={tol} in {max_iters} sweeps (last change {change.item():.2e})",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return x

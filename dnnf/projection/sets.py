@@ -1,0 +1,240 @@
+r"""Euclidean projections onto simple closed convex sets, one function per set.
+
+For a non-empty closed convex set $C \subseteq \mathbb{R}^n$ the Euclidean projection
+
+$$
+\Pi_C(y) = \operatorname*{arg\,min}_{x \in C} \tfrac12 \|x - y\|_2^2
+$$
+
+exists and is unique. Every function here is batched: the box acts elementwise on a tensor of any shape;
+the balls and the simplex act on the last dimension and treat the leading dimensions as a batch. All are
+built from differentiable torch operations, so autograd gives the (almost everywhere defined) Jacobian.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from dnnf._validation import check_finite, check_positive
+
+__all__ = ["project_box", "project_l1_ball", "project_l2_ball", "project_simplex"]
+
+
+def _check_input(name: str, y: torch.Tensor, *, min_dim: int = 0) -> None:
+    """Check that ``y`` is a finite floating-point tensor with at least ``min_dim`` dimensions."""
+    if not torch.is_tensor(y):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(y).__name__}")
+    if not torch.is_floating_point(y):
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {y.dtype}")
+    if y.dim() < min_dim:
+        raise ValueError(f"{name} must have at least {min_dim} dimension(s) (the set acts on the last one)")
+    check_finite(name, y)
+
+
+def _as_bound(name: str, value: float | torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Return ``value`` as a tensor on ``y``'s dtype and device, checking it broadcasts to ``y.shape``.
+
+    Infinite bounds are allowed (a half-space or the whole line in that coordinate); NaN is not.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, torch.Tensor)):
+        raise TypeError(f"{name} must be a float or a torch.Tensor, got {type(value).__name__}")
+    bound = value.to(dtype=y.dtype, device=y.device) if torch.is_tensor(value) else torch.tensor(
+        float(value), dtype=y.dtype, device=y.device
+    )
+    if bool(torch.isnan(bound).any()):
+        raise ValueError(f"{name} must not contain NaN")
+    try:
+        shape = torch.broadcast_shapes(bound.shape, y.shape)
+    except RuntimeError:
+        shape = None
+    if shape != y.shape:
+        raise ValueError(
+            f"{name} must be a float or a tensor broadcastable to y's shape {tuple(y.shape)}, "
+            f"got shape {tuple(bound.shape)}"
+        )
+    return bound
+
+
+def project_box(
+    y: torch.Tensor, lower: float | torch.Tensor, upper: float | torch.Tensor
+) -> torch.Tensor:
+    r"""Project onto the box $C = \{x : \ell \le x \le u\}$ (elementwise bounds).
+
+    The objective $\tfrac12\|x - y\|^2 = \sum_i \tfrac12 (x_i - y_i)^2$ is a sum of terms that each
+    involve one coordinate, and the constraints $\ell_i \le x_i \le u_i$ also separate, so the projection
+    is computed coordinate by coordinate:
+
+    $$
+    \Pi_C(y)_i = \min\{\max\{y_i, \ell_i\}, u_i\}.
+    $$
+
+    Equal bounds $\ell_i = u_i$ fix the coordinate: the seed's set $C = \{a\} \times [0, 1]$ is the box
+    with $\ell = (a, 0)$ and $u = (a, 1)$, and an inpainting constraint "known pixels stay, unknown
+    pixels lie in $[0, 1]$" is the box with $\ell_i = u_i = $ the known value on known pixels.
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        Points to project, any shape, floating point, finite.
+    lower, upper : float or torch.Tensor
+        Bounds $\ell$ and $u$: floats, or tensors broadcastable to ``y.shape``, with $\ell \le u$
+        everywhere. Infinite bounds are allowed (e.g. ``upper=float("inf")`` for the orthant).
+
+    Returns
+    -------
+    torch.Tensor
+        $\Pi_C(y)$, same shape, dtype and device as ``y``. Differentiable in ``y`` (Jacobian: the
+        indicator of $\ell_i < y_i < u_i$ on the diagonal) and in tensor bounds.
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not a floating-point tensor or a bound is neither a float nor a tensor.
+    ValueError
+        If ``y`` is not finite, a bound is NaN or not broadcastable to ``y``, or ``lower > upper``
+        somewhere.
+    """
+    _check_input("y", y)
+    lo = _as_bound("lower", lower, y)
+    hi = _as_bound("upper", upper, y)
+    if bool((lo > hi).any()):
+        raise ValueError("lower must be <= upper elementwise (the box would be empty)")
+    return torch.clamp(y, min=lo, max=hi)
+
+
+def project_l2_ball(
+    y: torch.Tensor, radius: float = 1.0, center: torch.Tensor | None = None
+) -> torch.Tensor:
+    r"""Project onto the Euclidean ball $C = \{x : \|x - c\|_2 \le r\}$ along the last dimension.
+
+    A point inside the ball is its own projection; a point outside is pulled radially onto the sphere:
+
+    $$
+    \Pi_C(y) = c + \frac{r}{\max\{\|y - c\|_2,\ r\}}\,(y - c).
+    $$
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        Points of shape ``(..., n)``, floating point, finite.
+    radius : float, default 1.0
+        $r \ge 0$; $r = 0$ gives the single point $c$.
+    center : torch.Tensor, optional
+        $c$, a tensor broadcastable to ``y.shape`` (e.g. shape ``(n,)``); the origin when omitted.
+
+    Returns
+    -------
+    torch.Tensor
+        $\Pi_C(y)$, same shape as ``y``. Differentiable in ``y`` away from the sphere (at the centre too).
+
+    Raises
+    ------
+    TypeError
+        If ``y`` or ``center`` is not a floating-point tensor.
+    ValueError
+        If ``y`` is 0-dimensional or not finite, ``radius`` is negative or NaN, or ``center`` is not
+        finite or not broadcastable to ``y``.
+    """
+    _check_input("y", y, min_dim=1)
+    r = check_positive("radius", radius, allow_zero=True)
+    if center is None:
+        c = torch.zeros((), dtype=y.dtype, device=y.device)
+    else:
+        _check_input("center", center)
+        c = _as_bound("center", center, y)
+    if r == 0.0:
+        # The ball is the point c; the general formula would divide 0 by 0 at y = c.
+        return c.expand(y.shape) + 0.0 * y
+    d = y - c
+    norm = torch.linalg.vector_norm(d, dim=-1, keepdim=True)
+    # r / max(norm, r) is exactly 1 inside the ball, so its gradient there is zero even at norm = 0.
+    return c + d * (r / torch.clamp(norm, min=r))
+
+
+def project_simplex(y: torch.Tensor, total: float = 1.0) -> torch.Tensor:
+    r"""Project onto the simplex $\Delta_s = \{x : x_i \ge 0,\ \sum_i x_i = s\}$ along the last dimension.
+
+    The KKT conditions give $\Pi_{\Delta_s}(y)_i = \max\{y_i - \tau, 0\}$ with the threshold $\tau$
+    fixed by $\sum_i \max\{y_i - \tau, 0\} = s$. Sorting $y$ decreasingly, $u_1 \ge \dots \ge u_n$,
+
+    $$
+    \rho = \max\Big\{k : u_k - \tfrac1k\Big(\sum_{j \le k} u_j - s\Big) > 0\Big\}, \qquad
+    \tau = \frac1\rho\Big(\sum_{j \le \rho} u_j - s\Big),
+    $$
+
+    an $O(n \log n)$ algorithm (Held, Wolfe and Crowder 1974; Duchi, Shalev-Shwartz, Singer and Chandra
+    2008). With $s = 1$ this is the probability simplex.
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        Points of shape ``(..., n)``, floating point, finite.
+    total : float, default 1.0
+        $s > 0$, the sum of the entries.
+
+    Returns
+    -------
+    torch.Tensor
+        $\Pi_{\Delta_s}(y)$, same shape as ``y``. Differentiable almost everywhere: on the support $S$
+        the Jacobian is $I - \tfrac{1}{|S|}\mathbf 1 \mathbf 1^\top$, and zero off it.
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not a floating-point tensor.
+    ValueError
+        If ``y`` is 0-dimensional or not finite, or ``total`` is not positive.
+    """
+    _check_input("y", y, min_dim=1)
+    s = check_positive("total", total)
+    u, _ = torch.sort(y, dim=-1, descending=True)
+    excess = torch.cumsum(u, dim=-1) - s
+    k = torch.arange(1, y.shape[-1] + 1, dtype=y.dtype, device=y.device)
+    active = u - excess / k > 0
+    # The active set is a prefix in exact arithmetic; taking its last index rather than its count keeps
+    # rho right even if rounding breaks the prefix. k = 1 is always active (u_1 - (u_1 - s) = s > 0).
+    rho = torch.where(active, k, torch.zeros_like(k)).amax(dim=-1, keepdim=True)
+    tau = torch.gather(excess, -1, rho.long() - 1) / rho
+    return torch.clamp(y - tau, min=0.0)
+
+
+def project_l1_ball(y: torch.Tensor, radius: float = 1.0) -> torch.Tensor:
+    r"""Project onto the $\ell_1$ ball $C = \{x : \|x\|_1 \le r\}$ along the last dimension.
+
+    Inside the ball $\Pi_C(y) = y$. Outside, the projection keeps the signs of $y$ and soft-thresholds
+    the magnitudes, which amounts to projecting $|y|$ onto the simplex of total $r$
+    (Duchi, Shalev-Shwartz, Singer and Chandra 2008):
+
+    $$
+    \Pi_C(y) = \operatorname{sign}(y) \odot \Pi_{\Delta_r}(|y|)
+    = \operatorname{sign}(y) \odot \max\{|y| - \tau, 0\} \quad \text{if } \|y\|_1 > r,
+    $$
+
+    with $\tau > 0$ the simplex threshold of $|y|$ (see :func:`project_simplex`).
+
+    Parameters
+    ----------
+    y : torch.Tensor
+        Points of shape ``(..., n)``, floating point, finite.
+    radius : float, default 1.0
+        $r \ge 0$; $r = 0$ gives the origin.
+
+    Returns
+    -------
+    torch.Tensor
+        $\Pi_C(y)$, same shape as ``y``. Differentiable almost everywhere.
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not a floating-point tensor.
+    ValueError
+        If ``y`` is 0-dimensional or not finite, or ``radius`` is negative or NaN.
+    """
+    _check_input("y", y, min_dim=1)
+    r = check_positive("radius", radius, allow_zero=True)
+    if r == 0.0:
+        return 0.0 * y
+    inside = torch.linalg.vector_norm(y, ord=1, dim=-1, keepdim=True) <= r
+    outside = torch.sign(y) * project_simplex(y.abs(), total=r)
+    return torch.where(inside, y, outside)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command of the README and of CI: install, strict site build (every tutorial executed),
+# then the whole pytest suite, including the headless-browser check of every built page.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NO_MKDOCS_2_WARNING=1 MPLBACKEND=Agg PYTHONHASHSEED=0
+t0=$SECONDS
+
+bash scripts/install.sh docs,test
+echo "== install: $((SECONDS - t0)) s"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "chromium is missing and cannot be installed here (not root): the browser test will fail" >&2
+  fi
+fi
+
+t1=$SECONDS
+.venv/bin/mkdocs build --strict --site-dir site
+echo "== strict site build (tutorials executed): $((SECONDS - t1)) s"
+
+t2=$SECONDS
+DNNF_SITE_DIR=site .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
+echo "== tests: $((SECONDS - t2)) s; total: $((SECONDS - t0)) s"
