@@ -108,8 +108,8 @@ def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -
     noise = torch.rand(images.shape, generator=generator, device=images.device, dtype=torch.float32)
     x = (levels + noise) / _NUM_LEVELS
     # In float32, k + u rounds up to k + 1 when u is within half an ulp of 1 (probability about 2^-17
-    # per pixel for k >= 128): clamp to the last float below the bin's upper edge so that x < 1 always holds (a logit
-    # preprocessing maps x = 1 to infinity).
+    # per pixel for k >= 128): clamp to the last float below the bin's upper edge so that x < 1
+    # always holds (a logit preprocessing maps x = 1 to infinity).
     upper = torch.nextafter((levels + 1) / _NUM_LEVELS, torch.zeros((), device=images.device))
     return torch.minimum(x, upper)
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-docs,test}"
-torch_spec="${DNNF_TORCH_SPEC:-torch==2.13.0}"
+torch_spec="${DNNF_TORCH_SPEC:-torch==2.13.0+cpu}"
 
 if [ ! -x .venv/bin/python ]; then
   "${PYTHON:-python3}" -m venv .venv
@@ -15,9 +15,10 @@ py=.venv/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 if ! "$py" -c "import torch" >/dev/null 2>&1; then
-  # A wheel already on disk (pip's find-links) needs no network; otherwise take PyTorch's CPU index.
-  "$py" -m pip install --quiet --no-index "$torch_spec" 2>/dev/null \
-    || "$py" -m pip install --quiet "$torch_spec" --index-url https://download.pytorch.org/whl/cpu
+  # The "+cpu" wheel is on PyPI's side only in a local find-links folder (as on CI) or on PyTorch's CPU
+  # index: try the first, which fails at once where absent, then the second.
+  "$py" -m pip install --quiet "$torch_spec" 2>/dev/null \
+    || "$py" -m pip install --quiet "$torch_spec" --extra-index-url https://download.pytorch.org/whl/cpu
 fi
 "$py" -m pip install --quiet -e ".[${extras}]"
 

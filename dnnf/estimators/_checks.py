@@ -1,4 +1,4 @@
-"""Argument checks shared by the estimators of this package (errors name the argument and the expected form)."""
+"""Argument checks shared by the estimators (each error names the argument and the expected form)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def check_n_samples(n_samples: object, *, minimum: int = 1) -> int:
     return n_samples
 
 
-def evaluate_f(f: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, dist: Distribution) -> torch.Tensor:
+def evaluate_f(
+    f: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, dist: Distribution
+) -> torch.Tensor:
     """Return ``f(z)`` after checking that it has one value per draw: shape ``(n, *dist.batch_shape)``."""
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")

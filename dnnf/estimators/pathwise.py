@@ -4,7 +4,8 @@ When $Z = T_\phi(\varepsilon)$ with $\varepsilon \sim p$ free of $\phi$ (``rsamp
 differentiable,
 
 $$
-\nabla_\phi \mathbb{E}_{q_\phi}[f(Z)] = \mathbb{E}_{\varepsilon\sim p}\big[\nabla_\phi f(T_\phi(\varepsilon))\big]
+\nabla_\phi \mathbb{E}_{q_\phi}[f(Z)]
+= \mathbb{E}_{\varepsilon\sim p}\big[\nabla_\phi f(T_\phi(\varepsilon))\big]
 = \mathbb{E}_{\varepsilon}\big[(\partial_\phi T_\phi(\varepsilon))^\top \nabla f(T_\phi(\varepsilon))\big].
 $$
 
@@ -26,7 +27,7 @@ __all__ = ["pathwise_gradient", "pathwise_surrogate"]
 def pathwise_surrogate(
     f: Callable[[torch.Tensor], torch.Tensor], dist: Distribution, n_samples: int
 ) -> torch.Tensor:
-    r"""Monte Carlo estimate $\frac1n\sum_i f(T_\phi(\varepsilon_i))$, differentiable in $\phi$ through ``rsample``.
+    r"""Monte Carlo estimate $\frac1n\sum_i f(T_\phi(\varepsilon_i))$, differentiable in $\phi$ (``rsample``).
 
     Parameters
     ----------

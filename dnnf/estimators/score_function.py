@@ -6,7 +6,8 @@ $$
 \nabla_\phi \mathbb{E}_{q_\phi}[f(Z)] = \mathbb{E}_{q_\phi}\big[(f(Z) - b)\,\nabla_\phi \log q_\phi(Z)\big],
 $$
 
-for any baseline $b$ that does not depend on $Z$, because $\mathbb{E}_{q_\phi}[\nabla_\phi \log q_\phi(Z)] = 0$.
+for any baseline $b$ that does not depend on $Z$, because
+$\mathbb{E}_{q_\phi}[\nabla_\phi \log q_\phi(Z)] = 0$.
 The estimator only needs $\log q_\phi$ and samples, so it works for discrete distributions too.
 """
 
@@ -73,7 +74,7 @@ def score_function_surrogate(
     *,
     baseline: Baseline = "loo",
 ) -> torch.Tensor:
-    r"""Surrogate loss whose value estimates $\mathbb{E}_{q_\phi}[f(Z)]$ and whose gradient is the score-function estimator.
+    r"""Surrogate loss: value estimates $\mathbb{E}_{q_\phi}[f(Z)]$, gradient is the score-function estimate.
 
     With draws $z_1,\dots,z_n \sim q_\phi$ (not differentiated) and baselines $b_i$, the surrogate is
 
@@ -90,7 +91,8 @@ def score_function_surrogate(
     $$
 
     The second sum is zero when $f$ does not depend on $\phi$ (the usual case); when it does (e.g. the
-    $\log(h/q_\phi)$ integrand of problem 1) it is the direct term, kept so that the gradient is still unbiased.
+    $\log(h/q_\phi)$ integrand of problem 1) it is the direct term, kept so that the gradient stays
+    unbiased.
 
     Parameters
     ----------
@@ -102,8 +104,8 @@ def score_function_surrogate(
     n_samples : int
         Number of draws $n$ (at least 2 with the leave-one-out baseline).
     baseline : {'loo'}, None, float or torch.Tensor
-        ``'loo'`` (default): leave-one-out mean of the other draws' values; ``None``: no baseline; a float or a
-        tensor broadcastable to ``(n_samples, *dist.batch_shape)``: a fixed control variate, which must not
+        ``'loo'`` (default): leave-one-out mean of the other draws' values; ``None``: no baseline; a float or
+        a tensor broadcastable to ``(n_samples, *dist.batch_shape)``: a fixed control variate, which must not
         depend on the draws (otherwise the estimator is biased).
 
     Returns

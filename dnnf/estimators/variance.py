@@ -1,6 +1,7 @@
 r"""Measure a gradient estimator: its mean, the mean's standard error, and its per-sample variance.
 
-For an estimator $\hat g_n$ built from $n$ draws, the *per-sample variance* is $v = n\,\mathrm{Var}[\hat g_n]$.
+For an estimator $\hat g_n$ built from $n$ draws, the *per-sample variance* is
+$v = n\,\mathrm{Var}[\hat g_n]$.
 For an average of $n$ independent terms it is the variance of one term, so estimators with different batch
 sizes (or with a leave-one-out baseline, whose terms are dependent) are compared on the same footing:
 $\mathrm{Var}[\hat g_n] = v/n$.
@@ -33,6 +34,9 @@ class EstimatorStatistics:
         $s/\sqrt{R}$ with $s$ the sample standard deviation of the $R$ batch estimates.
     per_sample_variance : tuple of torch.Tensor
         $n s^2$, an unbiased estimate of $n\,\mathrm{Var}[\hat g_n]$.
+    per_sample_variance_se : tuple of torch.Tensor
+        Standard error of ``per_sample_variance``, $n\sqrt{(m_4 - m_2^2)/R}$ with $m_k$ the central moments of
+        the $R$ batch estimates (no normality assumed).
     n_samples : int
         Draws per batch $n$.
     n_replicates : int
@@ -42,6 +46,7 @@ class EstimatorStatistics:
     mean: tuple[torch.Tensor, ...]
     standard_error: tuple[torch.Tensor, ...]
     per_sample_variance: tuple[torch.Tensor, ...]
+    per_sample_variance_se: tuple[torch.Tensor, ...]
     n_samples: int
     n_replicates: int
 
@@ -105,10 +110,13 @@ def estimator_statistics(
     grads = torch.autograd.grad(surrogate.sum(), copies, allow_unused=True, materialize_grads=True)
     means = tuple(g.mean(dim=0) for g in grads)
     variances = tuple(g.var(dim=0) for g in grads)
+    centred = tuple(g - m for g, m in zip(grads, means, strict=True))
+    moments = tuple(((c**2).mean(dim=0), (c**4).mean(dim=0)) for c in centred)
     return EstimatorStatistics(
         mean=means,
         standard_error=tuple((v / n_replicates).sqrt() for v in variances),
         per_sample_variance=tuple(n * v for v in variances),
+        per_sample_variance_se=tuple(n * ((m4 - m2**2) / n_replicates).sqrt() for m2, m4 in moments),
         n_samples=n,
         n_replicates=n_replicates,
     )

@@ -55,8 +55,8 @@ class ActNorm(Flow):
 
     @torch.no_grad()
     def initialize(self, x: torch.Tensor) -> None:
-        r"""Set $b = -\operatorname{mean}(x)$ and $\ell = -\log(\operatorname{std}(x) + \varepsilon)$ per channel
-        from the batch ``x`` and mark the layer initialised."""
+        r"""Set $b = -\operatorname{mean}(x)$ and $\ell = -\log(\operatorname{std}(x) + \varepsilon)$
+        per channel from the batch ``x`` and mark the layer initialised."""
         self._check("x", x)
         per_channel = x.transpose(0, 1).reshape(self.num_channels, -1)
         if per_channel.shape[1] < 2:

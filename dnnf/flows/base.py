@@ -6,8 +6,8 @@ matter, see the page *Log-determinants*). Composition adds log-determinants (cha
 $\det(AB) = \det A \det B$):
 
 $$
-\log\left|\det J_{f_K \circ \dots \circ f_1}(x)\right| = \sum_{k=1}^{K} \log\left|\det J_{f_k}(x_{k-1})\right|,
-\qquad x_0 = x,\; x_k = f_k(x_{k-1}).
+\log\left|\det J_{f_K \circ \dots \circ f_1}(x)\right|
+= \sum_{k=1}^{K} \log\left|\det J_{f_k}(x_{k-1})\right|, \qquad x_0 = x,\; x_k = f_k(x_{k-1}).
 $$
 """
 

@@ -28,7 +28,13 @@ from torch import nn
 from ._checks import check_channels, check_positive_int, check_tensor_rank
 from .base import Flow
 
-__all__ = ["InvertibleConv1x1", "InvertibleConv1x1LU", "plu_weight", "plu_inverse_weight", "random_orthogonal"]
+__all__ = [
+    "InvertibleConv1x1",
+    "InvertibleConv1x1LU",
+    "plu_weight",
+    "plu_inverse_weight",
+    "random_orthogonal",
+]
 
 
 def random_orthogonal(num_channels: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -103,7 +109,9 @@ class InvertibleConv1x1(Flow):
             weight = random_orthogonal(num_channels, generator)
         elif not torch.is_tensor(weight) or weight.shape != (num_channels, num_channels):
             raise ValueError(f"weight must be a ({num_channels}, {num_channels}) tensor")
-        self.weight = nn.Parameter(weight.clone().to(torch.get_default_dtype()))
+        if not weight.is_floating_point():
+            weight = weight.to(torch.get_default_dtype())
+        self.weight = nn.Parameter(weight.detach().clone())
         self._slogdet()  # reject a singular initial weight now rather than at the first batch
 
     def _slogdet(self) -> torch.Tensor:

@@ -22,7 +22,9 @@ __all__ = ["StandardNormal", "StandardLogistic"]
 def _as_shape(event_shape: int | tuple[int, ...] | torch.Size) -> torch.Size:
     shape = (event_shape,) if isinstance(event_shape, int) else tuple(event_shape)
     if not shape or not all(isinstance(s, int) and s > 0 for s in shape):
-        raise ValueError(f"event_shape must be a positive int or a tuple of positive ints, got {event_shape!r}")
+        raise ValueError(
+            f"event_shape must be a positive int or a tuple of positive ints, got {event_shape!r}"
+        )
     return torch.Size(shape)
 
 
@@ -69,7 +71,9 @@ class StandardNormal(_Base):
 
 
 class StandardLogistic(_Base):
-    r"""Independent standard logistic coordinates, density $e^{-z}/(1+e^{-z})^2$, event shape ``event_shape``."""
+    r"""Independent standard logistic coordinates (density $e^{-z}/(1+e^{-z})^2$), event shape
+    ``event_shape``.
+    """
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         r"""Return $-\sum_i \operatorname{softplus}(z_i) + \operatorname{softplus}(-z_i)$ per sample."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from dnnf._validation import check_finite
@@ -21,5 +23,35 @@ def check_images(name: str, images: torch.Tensor) -> None:
     check_finite(name, images)
     if bool((images < 0).any()) or bool((images > 1).any()):
         raise ValueError(
-            f"{name} must have values in [0, 1], got min {images.min().item():.4g} and max {images.max().item():.4g}"
+            f"{name} must have values in [0, 1], "
+            f"got min {images.min().item():.4g} and max {images.max().item():.4g}"
         )
+
+
+def log_prob_function(model: object) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Return ``x -> log p(x)`` for ``model`` (its ``log_prob`` method, or ``model`` itself if callable).
+
+    The returned function checks what the model gives back: a finite tensor of shape ``(B,)``. A model
+    that cannot take images of the given shape (e.g. trained on another image size) raises a
+    ``ValueError`` that says so instead of a deep shape error.
+    """
+    method = getattr(model, "log_prob", None)
+    fn = method if callable(method) else model
+    if not callable(fn):
+        raise TypeError(f"model must have a log_prob method or be callable, got {type(model).__name__}")
+
+    def log_prob(x: torch.Tensor) -> torch.Tensor:
+        try:
+            value = fn(x)
+        except (RuntimeError, ValueError) as err:
+            raise ValueError(f"model could not evaluate images of shape {tuple(x.shape)}: {err}") from err
+        if not torch.is_tensor(value) or value.shape != x.shape[:1]:
+            shape = tuple(value.shape) if torch.is_tensor(value) else type(value).__name__
+            raise ValueError(
+                f"model's log_prob must return shape ({x.shape[0]},) for this batch, got {shape}"
+            )
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError("model's log_prob returned a NaN or infinite value")
+        return value
+
+    return log_prob

@@ -29,7 +29,9 @@ from dnnf.inpainting.masks import expand_mask
 __all__ = ["mean_fill", "diffusion_fill"]
 
 
-def mean_fill(images: torch.Tensor, known: torch.Tensor, mean_image: torch.Tensor | None = None) -> torch.Tensor:
+def mean_fill(
+    images: torch.Tensor, known: torch.Tensor, mean_image: torch.Tensor | None = None
+) -> torch.Tensor:
     """Fill the missing pixels with a mean.
 
     Parameters
@@ -57,7 +59,8 @@ def mean_fill(images: torch.Tensor, known: torch.Tensor, mean_image: torch.Tenso
         check_images("mean_image", mean_image.unsqueeze(0) if torch.is_tensor(mean_image) else mean_image)
         if mean_image.shape != images.shape[1:]:
             raise ValueError(
-                f"mean_image must have shape {tuple(images.shape[1:])} (C, H, W), got {tuple(mean_image.shape)}"
+                f"mean_image must have shape (C, H, W) = {tuple(images.shape[1:])}, "
+                f"got {tuple(mean_image.shape)}"
             )
         fill = mean_image.to(images).expand_as(images)
     return torch.where(mask, images, fill)
@@ -78,7 +81,7 @@ def diffusion_fill(
     known
         Boolean mask (``True`` = observed), broadcastable to ``images``.
     tol
-        Stop when no pixel changes by more than ``tol`` in one sweep.
+        An image stops when none of its pixels changes by more than ``tol`` in one sweep.
     max_iters
         Most Jacobi sweeps; a ``RuntimeWarning`` is issued if ``tol`` is not reached.
 
@@ -97,16 +100,19 @@ def diffusion_fill(
     kernel = kernel.expand(channels, 1, 3, 3)
     # Start from the mean of the known pixels: already the right level, so fewer sweeps are needed.
     x = mean_fill(images, mask)
+    # Each image stops on its own change, so a batch gives the same fills as one image at a time.
+    active = torch.ones(images.shape[0], dtype=torch.bool, device=images.device)
     for _ in range(max_iters):
         # Replicate padding: a neighbour outside the image is the border pixel itself (zero flux).
         average = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=channels)
-        updated = torch.where(mask, images, average)
-        change = (updated - x).abs().max()
+        updated = torch.where(mask | ~active.view(-1, 1, 1, 1), x, average)
+        change = (updated - x).flatten(1).abs().amax(dim=1)
         x = updated
-        if change <= tol:
+        active &= change > tol
+        if not bool(active.any()):
             return x
     warnings.warn(
-        f"diffusion_fill did not reach tol={tol} in {max_iters} sweeps (last change {change.item():.2e})",
+        f"diffusion_fill did not reach tol={tol} in {max_iters} sweeps (last change {change.max().item():.2e})",
         RuntimeWarning,
         stacklevel=2,
     )

@@ -25,7 +25,9 @@ from dnnf.inpainting.masks import expand_mask
 __all__ = ["mse", "psnr", "ssim"]
 
 
-def mse(reconstructions: torch.Tensor, targets: torch.Tensor, known: torch.Tensor | None = None) -> torch.Tensor:
+def mse(
+    reconstructions: torch.Tensor, targets: torch.Tensor, known: torch.Tensor | None = None
+) -> torch.Tensor:
     r"""Mean squared error per image, over the missing pixels when ``known`` is given.
 
     Parameters

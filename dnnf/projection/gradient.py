@@ -76,7 +76,8 @@ def _value_and_grad(
             xg = x.detach().requires_grad_(True)
             value = f(xg)
             _check_scalar(value)
-            (g,) = torch.autograd.grad(value, xg)
+            # A constant f returns a tensor outside the graph; its gradient is zero, not an error.
+            g = torch.autograd.grad(value, xg)[0] if value.requires_grad else torch.zeros_like(xg)
     _check_scalar(value)
     return value.detach(), g.detach()
 
@@ -109,20 +110,22 @@ def projected_gradient_descent(
     and stops as soon as $\|G_t(x_k)\|_2 \le$ ``tol`` (then $x_k$ is a fixed point up to ``tol``) or
     after ``max_iter`` steps.
 
-    Facts (proved on the book's projection page), for $f$ with an $L$-Lipschitz gradient and
-    $0 < t \le 1/L$:
+    Facts (proved on the book's projection page), for $f$ with an $L$-Lipschitz gradient and a
+    constant step $0 < t \le 1/L$:
 
     - sufficient decrease: $f(x_{k+1}) \le f(x_k) - \tfrac t2 \|G_t(x_k)\|^2$ (no convexity needed);
-    - if $f$ is convex with minimiser $x^\star$ over $C$ and $t = 1/L$:
-      $f(x_k) - f(x^\star) \le \dfrac{L\,\|x_0 - x^\star\|^2}{2k}$;
+    - if $f$ is convex with minimiser $x^\star$ over $C$:
+      $f(x_k) - f(x^\star) \le \dfrac{\|x_0 - x^\star\|^2}{2tk}$, i.e. $\dfrac{L\|x_0 - x^\star\|^2}{2k}$
+      for $t = 1/L$;
     - if moreover $f$ is twice differentiable and $\mu$-strongly convex ($\mu I \preceq \nabla^2 f$):
-      $\|x_k - x^\star\| \le (1 - \mu/L)^k \|x_0 - x^\star\|$.
+      $\|x_k - x^\star\| \le (1 - t\mu)^k \|x_0 - x^\star\|$.
 
     Without a step size, backtracking finds one at every step: starting from the previous step (from
-    1 at the first), it is multiplied by ``backtrack_factor`` until the sufficient-decrease test
+    1 at the first), it is multiplied by $\beta =$ ``backtrack_factor`` until the test
     $f(x_{k+1}) \le f(x_k) + \langle \nabla f(x_k), x_{k+1} - x_k\rangle + \tfrac1{2t}\|x_{k+1} - x_k\|^2$
-    holds, which it does once $t \le 1/L$; the three facts then hold with $L$ replaced by
-    $L/\beta$, $\beta$ the factor (Beck 2017, *First-Order Methods in Optimization*, ch. 10).
+    holds, which it does once $t \le 1/L$. So every step satisfies $t_k \ge t_{\min} = \min\{1, \beta/L\}$
+    and the first two facts hold with $t_{\min}$ in place of $t$ (Beck 2017, *First-Order Methods in
+    Optimization*, ch. 10).
 
     Parameters
     ----------

@@ -38,8 +38,10 @@ def _as_bound(name: str, value: float | torch.Tensor, y: torch.Tensor) -> torch.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, torch.Tensor)):
         raise TypeError(f"{name} must be a float or a torch.Tensor, got {type(value).__name__}")
-    bound = value.to(dtype=y.dtype, device=y.device) if torch.is_tensor(value) else torch.tensor(
-        float(value), dtype=y.dtype, device=y.device
+    bound = (
+        value.to(dtype=y.dtype, device=y.device)
+        if torch.is_tensor(value)
+        else torch.tensor(float(value), dtype=y.dtype, device=y.device)
     )
     if bool(torch.isnan(bound).any()):
         raise ValueError(f"{name} must not contain NaN")
@@ -55,9 +57,7 @@ def _as_bound(name: str, value: float | torch.Tensor, y: torch.Tensor) -> torch.
     return bound
 
 
-def project_box(
-    y: torch.Tensor, lower: float | torch.Tensor, upper: float | torch.Tensor
-) -> torch.Tensor:
+def project_box(y: torch.Tensor, lower: float | torch.Tensor, upper: float | torch.Tensor) -> torch.Tensor:
     r"""Project onto the box $C = \{x : \ell \le x \le u\}$ (elementwise bounds).
 
     The objective $\tfrac12\|x - y\|^2 = \sum_i \tfrac12 (x_i - y_i)^2$ is a sum of terms that each
@@ -70,7 +70,7 @@ def project_box(
 
     Equal bounds $\ell_i = u_i$ fix the coordinate: the seed's set $C = \{a\} \times [0, 1]$ is the box
     with $\ell = (a, 0)$ and $u = (a, 1)$, and an inpainting constraint "known pixels stay, unknown
-    pixels lie in $[0, 1]$" is the box with $\ell_i = u_i = $ the known value on known pixels.
+    pixels lie in $[0, 1]$" is the box with $\ell_i = u_i$ equal to the known value on known pixels.
 
     Parameters
     ----------
@@ -102,9 +102,7 @@ def project_box(
     return torch.clamp(y, min=lo, max=hi)
 
 
-def project_l2_ball(
-    y: torch.Tensor, radius: float = 1.0, center: torch.Tensor | None = None
-) -> torch.Tensor:
+def project_l2_ball(y: torch.Tensor, radius: float = 1.0, center: torch.Tensor | None = None) -> torch.Tensor:
     r"""Project onto the Euclidean ball $C = \{x : \|x - c\|_2 \le r\}$ along the last dimension.
 
     A point inside the ball is its own projection; a point outside is pulled radially onto the sphere:

@@ -93,18 +93,22 @@ def load_checkpoint(
     return state
 
 
-def check_config(stored: dict | None, expected: dict | None, source: str = "checkpoint") -> None:
-    """Raise ``ValueError`` unless the stored architecture config equals the expected one.
+def check_config(
+    stored: dict | None, expected: dict | None, source: str = "checkpoint", what: str = "architecture"
+) -> None:
+    """Raise ``ValueError`` unless a stored description equals the expected one.
 
     Parameters
     ----------
     stored, expected : dict or None
-        ``{"name": str, "kwargs": dict}`` architecture descriptions.
+        E.g. ``{"name": str, "kwargs": dict}`` architecture descriptions.
     source : str
         Where ``stored`` came from, for the message.
+    what : str
+        What the dicts describe, for the message.
     """
     if stored != expected:
         raise ValueError(
-            f"{source} was written for architecture {stored!r}, but the model is {expected!r}; "
-            "build the model with dnnf.flows.build_model(checkpoint['config']) or use another output folder"
+            f"{source} was written for {what} {stored!r}, but this run has {expected!r}; rebuild the model "
+            "with dnnf.flows.build_model(checkpoint['config']), or use another output folder"
         )

@@ -19,6 +19,7 @@ import fnmatch
 import json
 import logging
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -80,6 +81,7 @@ class KatexRenderer:
 
 KATEX = KatexRenderer()
 _exec_seconds: dict[str, float] = {}
+_files = None  # the build's Files, for rewriting links written in notebook Markdown cells
 
 
 # --------------------------------------------------------------------------------------------- config
@@ -97,6 +99,12 @@ def on_config(config, **kwargs):
         nb.config["execute_ignore"] = list(nb.config["execute_ignore"]) + skipped
         log.info("DNNF_EXECUTE_ONLY=%s: %d tutorial(s) not executed", only, len(skipped))
     return config
+
+
+def on_files(files, config, **kwargs):
+    global _files
+    _files = files
+    return files
 
 
 def _is_tutorial(page) -> bool:
@@ -173,7 +181,8 @@ def _render_notebook_markdown(soup: BeautifulSoup, where: str) -> None:
 def _check_raw_tex(soup: BeautifulSoup, where: str) -> None:
     main = soup.select_one("article") or soup
     for text in main.find_all(string=True):
-        if text.find_parent(SKIP_TAGS) or text.find_parent(class_=["katex", "katex-error"]):
+        # .clipboard-copy-txt is the hidden copy of a notebook code cell kept for its copy button
+        if text.find_parent(SKIP_TAGS) or text.find_parent(class_=["katex", "katex-error", "clipboard-copy-txt"]):
             continue
         m = RAW_TEX.search(str(text))
         if m:
@@ -190,6 +199,26 @@ def _remove_cdn_scripts(soup: BeautifulSoup) -> None:
 
 
 # --------------------------------------------------------------------------------------- tutorials
+def _rewrite_notebook_links(soup: BeautifulSoup, page) -> None:
+    """Turn links to source files (``../projection/index.md``), which work inside Jupyter, into site URLs.
+
+    MkDocs rewrites such links in Markdown pages but not in notebook cells rendered by nbconvert.
+    """
+    for a in soup.select(".jupyter-wrapper a[href]"):
+        href = a["href"]
+        if "://" in href or href.startswith(("#", "/", "mailto:")):
+            continue
+        path, _, fragment = href.partition("#")
+        if not path.endswith((".md", ".py", ".ipynb")):
+            continue
+        src = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri), path))
+        target = _files.get_file_from_path(src) if _files is not None else None
+        if target is None:
+            log.warning("%s: notebook link %r points to no page of the site", page.file.src_uri, href)
+            continue
+        a["href"] = target.url_relative_to(page.file) + (f"#{fragment}" if fragment else "")
+
+
 def _colab_url(config, name: str) -> str | None:
     repo = (config.get("repo_url") or "").rstrip("/")
     if not repo.startswith("https://github.com/"):
@@ -241,6 +270,7 @@ def on_post_page(output, page, config, **kwargs):
     _render_arithmatex(soup, where)
     if _is_tutorial(page):
         _render_notebook_markdown(soup, where)
+        _rewrite_notebook_links(soup, page)
         _add_tutorial_bar(soup, page, config)
     _check_raw_tex(soup, where)
     return str(soup)

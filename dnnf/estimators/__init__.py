@@ -1,0 +1,54 @@
+r"""Stochastic gradient estimators of $\nabla_\phi \mathbb{E}_{Z\sim q_\phi}[f(Z)]$ and the worked problems.
+
+- :func:`score_function_surrogate` / :func:`score_function_gradient`: the log-derivative (REINFORCE)
+  estimator, with a leave-one-out baseline by default;
+- :func:`pathwise_surrogate` / :func:`pathwise_gradient`: the reparameterization estimator;
+- :func:`estimator_statistics`: mean, standard error and per-sample variance of either estimator;
+- problem 1 (:func:`gaussian_log_ratio_expectation`) and problem 6 (:func:`gaussian_objective`,
+  :func:`stationary_points`, :func:`optimize_gaussian_objective`).
+"""
+
+from .gaussian_objective import (
+    StationaryPoint,
+    expected_x_sin_x,
+    gaussian_objective,
+    gaussian_objective_gradient,
+    gaussian_objective_hessian,
+    stationary_points,
+)
+from .gaussian_sgd import (
+    Trajectory,
+    basin_minimizer,
+    iterations_to_reach,
+    optimize_gaussian_objective,
+    running_average,
+    x_sin_x,
+)
+from .log_ratio import gaussian_log_ratio_expectation, gaussian_log_ratio_gradient
+from .pathwise import pathwise_gradient, pathwise_surrogate
+from .score_function import leave_one_out_baseline, score_function_gradient, score_function_surrogate
+from .variance import EstimatorStatistics, estimator_statistics
+
+__all__ = [
+    "EstimatorStatistics",
+    "StationaryPoint",
+    "Trajectory",
+    "basin_minimizer",
+    "estimator_statistics",
+    "expected_x_sin_x",
+    "gaussian_log_ratio_expectation",
+    "gaussian_log_ratio_gradient",
+    "gaussian_objective",
+    "gaussian_objective_gradient",
+    "gaussian_objective_hessian",
+    "iterations_to_reach",
+    "leave_one_out_baseline",
+    "optimize_gaussian_objective",
+    "pathwise_gradient",
+    "running_average",
+    "pathwise_surrogate",
+    "score_function_gradient",
+    "score_function_surrogate",
+    "stationary_points",
+    "x_sin_x",
+]

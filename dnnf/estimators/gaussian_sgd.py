@@ -1,0 +1,208 @@
+r"""Problem 6: stochastic gradient descent on $J(\mu,\sigma)$ in the parametrisation $\sigma = e^\tau$.
+
+Only $\mathbb{E}[X\sin X]$ is estimated (score-function or pathwise); the gradient of the deterministic part
+$\tfrac12(\mu-1)^2 + e^\tau - \tau$ is exact. Step $k$ uses the step size $\eta_k = \eta/(1 + k/k_{1/2})$
+(constant when $k_{1/2}$ is ``None``), which shrinks the noise ball around the minimiser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.distributions import Normal
+
+from ._checks import check_n_samples
+from .gaussian_objective import _as_params, gaussian_objective_gradient, gaussian_objective_hessian
+from .pathwise import pathwise_surrogate
+from .score_function import Baseline, score_function_surrogate
+
+__all__ = [
+    "Trajectory",
+    "basin_minimizer",
+    "iterations_to_reach",
+    "optimize_gaussian_objective",
+    "running_average",
+    "x_sin_x",
+]
+
+
+def x_sin_x(x: torch.Tensor) -> torch.Tensor:
+    r"""The integrand $f(x) = x\sin x$ of problem 6 (elementwise)."""
+    return x * torch.sin(x)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    r"""Iterates $(\mu_k, \sigma_k)$, $k = 0, \dots, n$ (float64 tensors of length ``n_steps + 1``)."""
+
+    mu: torch.Tensor
+    sigma: torch.Tensor
+    estimator: str
+
+
+def optimize_gaussian_objective(
+    estimator: str,
+    mu0: float = 0.0,
+    sigma0: float = 1.0,
+    *,
+    lr: float = 0.05,
+    n_steps: int = 1000,
+    n_samples: int = 32,
+    baseline: Baseline = "loo",
+    decay_steps: float | None = None,
+) -> Trajectory:
+    r"""Minimise $J$ by (stochastic) gradient descent on $(\mu,\tau)$, $\sigma = e^\tau$.
+
+    $$
+    (\mu,\tau)_{k+1} = (\mu,\tau)_k - \eta_k\,\big(\hat g_\mu + \mu_k - 1,\ \hat g_\tau + e^{\tau_k} - 1\big),
+    $$
+
+    where $(\hat g_\mu, \hat g_\tau)$ estimates $\nabla_{(\mu,\tau)}\mathbb{E}[X\sin X]$ from ``n_samples``
+    draws.
+    Uses torch's global random generator: seed it with ``torch.manual_seed`` for a reproducible run.
+
+    Parameters
+    ----------
+    estimator : {'score', 'pathwise', 'exact'}
+        ``'exact'`` uses :func:`gaussian_objective_gradient` (deterministic gradient descent, which
+        defines the basin a run belongs to).
+    mu0, sigma0 : float
+        Start, ``sigma0 > 0``.
+    lr : float
+        Base step size $\eta > 0$.
+    n_steps : int
+        Number of steps.
+    n_samples : int
+        Draws per step (ignored by ``'exact'``).
+    baseline : {'loo'}, None, float or torch.Tensor
+        Baseline of the score-function estimator.
+    decay_steps : float or None
+        $k_{1/2}$ of the step-size schedule; ``None`` keeps $\eta$ constant.
+
+    Returns
+    -------
+    Trajectory
+        All iterates, the start included.
+    """
+    if estimator not in ("score", "pathwise", "exact"):
+        raise ValueError(f"estimator must be 'score', 'pathwise' or 'exact', got {estimator!r}")
+    _as_params(mu0, sigma0)
+    if not float(lr) > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    check_n_samples(n_steps)
+    if decay_steps is not None and not float(decay_steps) > 0:
+        raise ValueError(f"decay_steps must be positive or None, got {decay_steps!r}")
+    mu = torch.tensor(float(mu0), dtype=torch.float64, requires_grad=True)
+    tau = torch.tensor(float(sigma0), dtype=torch.float64).log().requires_grad_()
+    mus = torch.empty(n_steps + 1, dtype=torch.float64)
+    taus = torch.empty(n_steps + 1, dtype=torch.float64)
+    mus[0], taus[0] = mu.detach(), tau.detach()
+    for k in range(n_steps):
+        if estimator == "exact":
+            sigma = tau.detach().exp()
+            g = gaussian_objective_gradient(mu.detach(), sigma)
+            g_mu, g_tau = g[0], sigma * g[1]
+        else:
+            dist = Normal(mu, tau.exp())
+            if estimator == "score":
+                expectation = score_function_surrogate(x_sin_x, dist, n_samples, baseline=baseline)
+            else:
+                expectation = pathwise_surrogate(x_sin_x, dist, n_samples)
+            loss = expectation + 0.5 * (mu - 1) ** 2 + tau.exp() - tau
+            g_mu, g_tau = torch.autograd.grad(loss, (mu, tau))
+        step = lr if decay_steps is None else lr / (1 + k / decay_steps)
+        with torch.no_grad():
+            mu -= step * g_mu
+            tau -= step * g_tau
+        mus[k + 1], taus[k + 1] = mu.detach(), tau.detach()
+    return Trajectory(mu=mus, sigma=taus.exp(), estimator=estimator)
+
+
+def running_average(trajectory: Trajectory, start: int) -> Trajectory:
+    r"""Polyak-Ruppert averaging: $\bar x_k = \frac{1}{k-s+1}\sum_{j=s}^{k} x_j$ for $k \geq s$, $x_k$ before.
+
+    With a constant step, SGD iterates keep fluctuating in a noise ball around the minimiser; their average
+    converges at the rate $O(1/\sqrt{k})$ of the best unbiased estimate (Polyak and Juditsky, 1992).
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+        Iterates $x_k = (\mu_k, \sigma_k)$.
+    start : int
+        First averaged step $s$ (a burn-in that discards the transient).
+
+    Returns
+    -------
+    Trajectory
+        Same length as ``trajectory``.
+    """
+    n = trajectory.mu.numel()
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < n:
+        raise ValueError(f"start must be an integer in [0, {n - 1}], got {start!r}")
+    counts = torch.arange(1, n - start + 1, dtype=trajectory.mu.dtype)
+
+    def average(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x[:start], x[start:].cumsum(0) / counts])
+
+    return Trajectory(average(trajectory.mu), average(trajectory.sigma), trajectory.estimator)
+
+
+def basin_minimizer(
+    mu0: float, sigma0: float, *, lr: float = 0.05, max_steps: int = 20000
+) -> tuple[float, float]:
+    r"""The local minimiser that exact gradient descent on $(\mu,\tau)$ reaches from $(\mu_0,\sigma_0)$.
+
+    Runs exact descent (step ``lr``) until $\|\nabla_{(\mu,\tau)} J\| < 10^{-6}$, then polishes with
+    Newton steps on $(\mu,\sigma)$ to $\|\nabla J\|_\infty < 10^{-13}$.
+
+    Returns
+    -------
+    tuple of float
+        $(\mu^\star, \sigma^\star)$.
+
+    Raises
+    ------
+    RuntimeError
+        If descent does not converge in ``max_steps`` or Newton ends at a point that is not a minimum.
+    """
+    mu_t, sigma_t = _as_params(mu0, sigma0)
+    x = torch.stack([mu_t, sigma_t.log()])
+    for _ in range(max_steps):
+        sigma = x[1].exp()
+        g = gaussian_objective_gradient(x[0], sigma)
+        g_tau = torch.stack([g[0], sigma * g[1]])
+        if float(g_tau.norm()) < 1e-6:
+            break
+        x = x - lr * g_tau
+    else:
+        raise RuntimeError(f"exact descent from ({mu0}, {sigma0}) did not converge in {max_steps} steps")
+    p = torch.stack([x[0], x[1].exp()])
+    for _ in range(20):
+        g = gaussian_objective_gradient(p[0], p[1])
+        if float(g.abs().max()) < 1e-13:
+            break
+        p = p - torch.linalg.solve(gaussian_objective_hessian(p[0], p[1]), g)
+    if float(torch.linalg.eigvalsh(gaussian_objective_hessian(p[0], p[1]))[0]) <= 0:
+        raise RuntimeError(f"descent from ({mu0}, {sigma0}) ended at a saddle, not a minimum")
+    return float(p[0]), float(p[1])
+
+
+def iterations_to_reach(trajectory: Trajectory, target: tuple[float, float], tol: float = 1e-2) -> int | None:
+    r"""First step $k$ from which the run stays within ``tol`` of ``target``.
+
+    That is, every $j \geq k$ has $\|(\mu_j,\sigma_j) - (\mu^\star,\sigma^\star)\|_2 <$ ``tol``.
+
+    Returns
+    -------
+    int or None
+        ``None`` when the last iterate is not within ``tol``.
+    """
+    if not float(tol) > 0:
+        raise ValueError(f"tol must be positive, got {tol!r}")
+    dist = torch.hypot(trajectory.mu - target[0], trajectory.sigma - target[1])
+    outside = torch.nonzero(dist >= tol).flatten()
+    if outside.numel() == 0:
+        return 0
+    last = int(outside[-1])
+    return None if last == dist.numel() - 1 else last + 1

@@ -1,0 +1,144 @@
+r"""Volume-preserving reshapes: squeeze, its inverse, flattening, and the multi-scale split.
+
+A reshape only permutes coordinates, so its Jacobian is a permutation matrix and $\log|\det J| = 0$.
+The multi-scale split (RealNVP) factors out half of the channels: they go straight to the base
+distribution while the other half is transformed further at a coarser scale,
+
+$$
+(x_{\text{keep}}, x_{\text{out}}) \mapsto (g(x_{\text{keep}}), x_{\text{out}}), \qquad
+\log|\det J| = \log|\det J_g(x_{\text{keep}})| ,
+$$
+
+since the Jacobian is block diagonal with blocks $J_g$ and $I$.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._checks import check_positive_int, check_tensor_rank
+from .base import Flow
+
+__all__ = ["Squeeze", "Unsqueeze", "Flatten", "Split"]
+
+
+def _squeeze(x: torch.Tensor, f: int, name: str) -> torch.Tensor:
+    check_tensor_rank(name, x, 4, "(batch, C, H, W)")
+    b, c, h, w = x.shape
+    if h % f or w % f:
+        raise ValueError(
+            f"the spatial size of {name} must be divisible by the squeeze factor {f}, got H={h}, W={w}"
+        )
+    x = x.reshape(b, c, h // f, f, w // f, f).permute(0, 1, 3, 5, 2, 4)
+    return x.reshape(b, c * f * f, h // f, w // f)
+
+
+def _unsqueeze(x: torch.Tensor, f: int, name: str) -> torch.Tensor:
+    check_tensor_rank(name, x, 4, "(batch, C, H, W)")
+    b, c, h, w = x.shape
+    if c % (f * f):
+        raise ValueError(f"the channel count of {name} must be divisible by factor**2 = {f * f}, got C={c}")
+    x = x.reshape(b, c // (f * f), f, f, h, w).permute(0, 1, 4, 2, 5, 3)
+    return x.reshape(b, c // (f * f), h * f, w * f)
+
+
+class Squeeze(Flow):
+    r"""Space-to-depth: ``(B, C, H, W) -> (B, C f^2, H/f, W/f)``; each $f \times f$ patch becomes channels."""
+
+    def __init__(self, factor: int = 2) -> None:
+        super().__init__()
+        self.factor = check_positive_int("factor", factor)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(squeezed x, 0)``."""
+        return _squeeze(x, self.factor, "x"), x.new_zeros(x.shape[0])
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        """Undo the squeeze."""
+        return _unsqueeze(y, self.factor, "y")
+
+
+class Unsqueeze(Flow):
+    r"""Depth-to-space, the inverse of :class:`Squeeze`: ``(B, C f^2, H, W) -> (B, C, H f, W f)``."""
+
+    def __init__(self, factor: int = 2) -> None:
+        super().__init__()
+        self.factor = check_positive_int("factor", factor)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(unsqueezed x, 0)``."""
+        return _unsqueeze(x, self.factor, "x"), x.new_zeros(x.shape[0])
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        """Squeeze back."""
+        return _squeeze(y, self.factor, "y")
+
+
+class Flatten(Flow):
+    """Flatten ``(B, *event_shape)`` to ``(B, prod(event_shape))`` (row-major), and back."""
+
+    def __init__(self, event_shape: tuple[int, ...]) -> None:
+        super().__init__()
+        shape = tuple(event_shape)
+        if not shape or not all(isinstance(s, int) and s > 0 for s in shape):
+            raise ValueError(f"event_shape must be a tuple of positive ints, got {event_shape!r}")
+        self.event_shape = shape
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(x flattened, 0)``."""
+        if not torch.is_tensor(x) or tuple(x.shape[1:]) != self.event_shape:
+            got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+            raise ValueError(f"x must have shape (batch, {', '.join(map(str, self.event_shape))}), got {got}")
+        return x.flatten(1), x.new_zeros(x.shape[0])
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        """Reshape back to ``(B, *event_shape)``."""
+        d = math.prod(self.event_shape)
+        if not torch.is_tensor(y) or y.dim() != 2 or y.shape[1] != d:
+            got = tuple(y.shape) if torch.is_tensor(y) else type(y).__name__
+            raise ValueError(f"y must have shape (batch, {d}), got {got}")
+        return y.reshape(y.shape[0], *self.event_shape)
+
+
+class Split(Flow):
+    r"""Multi-scale split: transform the first ``keep`` channels with ``inner``, pass the rest through.
+
+    ``inner`` must preserve the shape of what it transforms (in dnnf's Glow model it starts with a
+    :class:`Squeeze` and ends with an :class:`Unsqueeze`), so the whole model maps an image to a latent
+    of the same shape and the factored-out channels meet the base distribution directly.
+
+    Parameters
+    ----------
+    inner : Flow
+        The flow $g$ applied to the kept channels.
+    keep : int
+        Number of leading channels transformed by ``inner``.
+    """
+
+    def __init__(self, inner: Flow, keep: int) -> None:
+        super().__init__()
+        if not isinstance(inner, Flow):
+            raise TypeError(f"inner must be a dnnf.flows.Flow, got {type(inner).__name__}")
+        self.inner = inner
+        self.keep = check_positive_int("keep", keep)
+
+    def _parts(self, x: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        check_tensor_rank(name, x, (2, 3, 4, 5), "(batch, C, ...)")
+        if x.shape[1] <= self.keep:
+            raise ValueError(f"{name} must have more than keep={self.keep} channels, got {x.shape[1]}")
+        return x[:, : self.keep], x[:, self.keep :]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``((g(x_keep), x_out), log|det J_g(x_keep)|)``."""
+        kept, out = self._parts(x, "x")
+        y, logdet = self.inner(kept)
+        if y.shape != kept.shape:
+            raise ValueError(f"inner must preserve the shape {tuple(kept.shape)}, got {tuple(y.shape)}")
+        return torch.cat([y, out], dim=1), logdet
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        """Invert ``inner`` on the kept channels."""
+        kept, out = self._parts(y, "y")
+        return torch.cat([self.inner.inverse(kept), out], dim=1)

@@ -1,0 +1,40 @@
+"""Image inpainting with a density model: projected gradient ascent on log p(x) over the box of completions.
+
+The chapter's library: masks (:mod:`~dnnf.inpainting.masks`), hole-only metrics
+(:mod:`~dnnf.inpainting.metrics`), model-free baselines (:mod:`~dnnf.inpainting.baselines`), the ascent
+(:mod:`~dnnf.inpainting.ascent`) and its noisy variant (:mod:`~dnnf.inpainting.langevin`).
+"""
+
+from dnnf.inpainting.ascent import SEED_RECIPE, InpaintingResult, box_bounds, initial_fill, inpaint
+from dnnf.inpainting.baselines import diffusion_fill, mean_fill
+from dnnf.inpainting.langevin import LangevinResult, langevin_inpaint
+from dnnf.inpainting.masks import (
+    MASK_KINDS,
+    centre_square_mask,
+    expand_mask,
+    half_mask,
+    make_mask,
+    random_pixel_mask,
+)
+from dnnf.inpainting.metrics import mse, psnr, ssim
+
+__all__ = [
+    "MASK_KINDS",
+    "SEED_RECIPE",
+    "InpaintingResult",
+    "LangevinResult",
+    "box_bounds",
+    "centre_square_mask",
+    "diffusion_fill",
+    "expand_mask",
+    "half_mask",
+    "initial_fill",
+    "inpaint",
+    "langevin_inpaint",
+    "make_mask",
+    "mean_fill",
+    "mse",
+    "psnr",
+    "random_pixel_mask",
+    "ssim",
+]

@@ -1,0 +1,110 @@
+r"""The result of a rare-event estimate: value, standard error, interval and a meaningful sample size."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+__all__ = ["RareEventEstimate", "estimate_from_log_weights", "weight_ess"]
+
+
+@dataclass(frozen=True)
+class RareEventEstimate:
+    r"""Importance-sampling estimate $\hat P = \frac1n \sum_i Y_i$ with $Y_i = w_i \mathbf 1_A(X^{(i)})$.
+
+    Attributes
+    ----------
+    estimate : float
+        $\hat P$.
+    std_error : float
+        $\hat\sigma/\sqrt n$ with $\hat\sigma^2$ the sample variance of the $Y_i$ (failed paths count
+        as $Y_i = 0$).
+    n_paths : int
+        Number of simulated paths $n$.
+    n_hits : int
+        Paths that reached the goal in time.
+    effective_sample_size : float
+        $(\sum_i Y_i)^2 / \sum_i Y_i^2$: the Kish formula applied to the *integrand* $Y_i$, not to the
+        weights $w_i$. It equals the number of hits for plain Monte Carlo, $n$ for the zero-variance
+        proposal, and satisfies $\hat\sigma^2/(n\hat P^2) = 1/\mathrm{ESS} - 1/n$.
+    """
+
+    estimate: float
+    std_error: float
+    n_paths: int
+    n_hits: int
+    effective_sample_size: float
+
+    @property
+    def relative_error(self) -> float:
+        r"""$\mathrm{SE}/\hat P$ (``inf`` when nothing was hit)."""
+        return self.std_error / self.estimate if self.estimate > 0 else math.inf
+
+    @property
+    def relative_variance(self) -> float:
+        r"""Estimated relative variance per path $n\,(\mathrm{SE}/\hat P)^2$."""
+        return self.n_paths * self.relative_error**2
+
+    def confidence_interval(self, level: float = 0.95) -> tuple[float, float]:
+        r"""Normal-approximation interval $\hat P \pm z_{(1+\ell)/2}\,\mathrm{SE}$.
+
+        With no hits it is $[0, 0]$ and says nothing: the estimator has not seen the event.
+        """
+        level = float(level)
+        if not 0.0 < level < 1.0:
+            raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        return self.estimate - z * self.std_error, self.estimate + z * self.std_error
+
+    def __str__(self) -> str:
+        rel = "no hits" if self.n_hits == 0 else f"rel. err. {self.relative_error:.2%}"
+        return (
+            f"{self.estimate:.6g} ± {self.std_error:.2g} ({rel}, "
+            f"{self.n_hits}/{self.n_paths} hits, ESS {self.effective_sample_size:.4g})"
+        )
+
+
+def estimate_from_log_weights(log_weights: np.ndarray, n_paths: int) -> RareEventEstimate:
+    r"""Build the estimate from the log-likelihood ratios $\log w_i$ of the paths that hit.
+
+    Sums are taken after shifting by $M = \max_i \log w_i$, so $w_i$ far below the float range
+    (long paths, strong tilts) neither underflow nor lose the relative sizes that the variance needs.
+    """
+    if isinstance(n_paths, bool) or int(n_paths) != n_paths or n_paths < 2:
+        raise ValueError(f"n_paths must be an integer >= 2, got {n_paths!r}")
+    lw = np.asarray(log_weights, dtype=np.float64)
+    if lw.ndim != 1 or lw.size > n_paths:
+        raise ValueError("log_weights must be a 1-D array with at most n_paths entries")
+    if lw.size == 0:
+        return RareEventEstimate(0.0, 0.0, int(n_paths), 0, 0.0)
+    shift = float(lw.max())
+    y = np.exp(lw - shift)
+    s1, s2 = float(y.sum()), float(np.dot(y, y))
+    scale = math.exp(shift)
+    mean = scale * s1 / n_paths
+    # sample variance of Y (zeros included) = (s2 - s1^2/n) / (n - 1), in units of scale^2
+    var = max(s2 - s1 * s1 / n_paths, 0.0) / (n_paths - 1)
+    return RareEventEstimate(
+        estimate=mean,
+        std_error=scale * math.sqrt(var / n_paths),
+        n_paths=int(n_paths),
+        n_hits=int(lw.size),
+        effective_sample_size=s1 * s1 / s2,
+    )
+
+
+def weight_ess(log_weights: np.ndarray) -> float:
+    r"""Kish's effective sample size of the *weights* of all paths, $(\sum_i w_i)^2 / \sum_i w_i^2$.
+
+    Provided to show why it is the wrong diagnostic for a rare event: it ignores whether a path hit
+    (plain Monte Carlo has $w_i \equiv 1$ and scores $n$ with zero hits), and it is dragged down by the
+    weights of failed paths that never enter the estimate.
+    """
+    lw = np.asarray(log_weights, dtype=np.float64)
+    if lw.ndim != 1 or lw.size == 0:
+        raise ValueError("log_weights must be a non-empty 1-D array")
+    y = np.exp(lw - lw.max())
+    return float(y.sum() ** 2 / np.dot(y, y))

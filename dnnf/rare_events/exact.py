@@ -1,0 +1,126 @@
+r"""Exact answers: the classical closed form ($T=\infty$) and dynamic programming (finite $T$)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dnnf._validation import check_probability
+from dnnf.rare_events.problem import GamblersRuin
+
+__all__ = [
+    "infinite_horizon_probability",
+    "success_table",
+    "exact_probability",
+    "second_moment",
+    "relative_variance",
+    "horizon_weight_bound",
+]
+
+
+def infinite_horizon_probability(p: float, start: int, goal: int) -> float:
+    r"""Classical gambler's-ruin probability of reaching ``goal`` before 0 with no game limit.
+
+    With $r = (1-p)/p$ and $s$ = ``start``, $N$ = ``goal``,
+
+    $$P_\infty = \frac{1 - r^{s}}{1 - r^{N}} \quad (r \ne 1), \qquad P_\infty = \frac{s}{N} \quad (r = 1).$$
+
+    Evaluated as $r^{s-N}\,(1-r^{-s})/(1-r^{-N})$ when $r > 1$ so that large $N$ does not overflow.
+    """
+    problem = GamblersRuin(p, start, goal)
+    p, s, n = problem.p, problem.start, problem.goal
+    if p == 0.5:
+        return s / n
+    log_r = math.log1p(-p) - math.log(p)
+    if log_r > 0:  # r > 1: divide through by r^N to keep every power <= 1
+        return math.exp((s - n) * log_r) * math.expm1(-s * log_r) / math.expm1(-n * log_r)
+    return math.expm1(s * log_r) / math.expm1(n * log_r)
+
+
+def _recursion(problem: GamblersRuin, up: float, down: float, games: int) -> np.ndarray:
+    """Rows t = 0..games of v_t(x) = up v_{t-1}(x+1) + down v_{t-1}(x-1), v_t(0)=0, v_t(goal)=1."""
+    n = problem.goal
+    table = np.zeros((games + 1, n + 1))
+    table[:, n] = 1.0
+    for t in range(1, games + 1):
+        table[t, 1:n] = up * table[t - 1, 2:] + down * table[t - 1, :-2]
+    return table
+
+
+def success_table(problem: GamblersRuin) -> np.ndarray:
+    r"""DP table $u_t(x) = P(A_t \mid X_0 = x)$ for $t = 0..T$ and $x = 0..N$ (finite horizon only).
+
+    $$u_0(x) = \mathbf 1\{x = N\}, \qquad u_t(x) = p\,u_{t-1}(x+1) + (1-p)\,u_{t-1}(x-1),\ 0<x<N,$$
+
+    with $u_t(0) = 0$ and $u_t(N) = 1$. Cost $O(TN)$.
+
+    Returns
+    -------
+    numpy.ndarray
+        Array of shape ``(horizon + 1, goal + 1)``; entry ``[t, x]`` is $u_t(x)$.
+    """
+    if problem.horizon is None:
+        raise ValueError("success_table needs a finite horizon; use infinite_horizon_probability")
+    return _recursion(problem, problem.p, 1.0 - problem.p, problem.horizon)
+
+
+def exact_probability(problem: GamblersRuin) -> float:
+    r"""$P(A_T)$: the DP value $u_T(s)$ for a finite horizon, the closed form when ``horizon`` is None."""
+    if problem.horizon is None:
+        return infinite_horizon_probability(problem.p, problem.start, problem.goal)
+    return float(success_table(problem)[-1, problem.start])
+
+
+def second_moment(problem: GamblersRuin, q: float) -> float:
+    r"""Exact second moment per path of the importance-sampling estimator with a fixed coin ``q``.
+
+    With the likelihood ratio $w = (p/q)^{W}((1-p)/(1-q))^{L}$ of a path with $W$ wins and $L$ losses,
+    $m_T(s) = E_q[w^2 \mathbf 1_{A_T}] = E_p[w \mathbf 1_{A_T}]$ obeys the same recursion as $u$ with
+    the coefficients $p^2/q$ and $(1-p)^2/(1-q)$:
+
+    $$m_t(x) = \frac{p^2}{q}\, m_{t-1}(x+1) + \frac{(1-p)^2}{1-q}\, m_{t-1}(x-1).$$
+
+    Finite horizon only (for $T=\infty$ use a large horizon: $m_T$ increases to $m_\infty$).
+    """
+    q = check_probability("q", q)
+    if problem.horizon is None:
+        raise ValueError("second_moment needs a finite horizon; pass a large horizon instead")
+    p = problem.p
+    return float(_recursion(problem, p * p / q, (1 - p) ** 2 / (1 - q), problem.horizon)[-1, problem.start])
+
+
+def relative_variance(problem: GamblersRuin, q: float) -> float:
+    r"""Relative variance per path $\operatorname{Var}_q(w\mathbf 1_A)/P(A)^2 = m_T(s)/u_T(s)^2 - 1$.
+
+    The squared relative error of an $n$-path estimate is this number divided by $n$.
+    """
+    m2 = second_moment(problem, q)
+    prob = exact_probability(problem)
+    if prob == 0.0:
+        raise ValueError("the event has probability 0 (horizon < goal - start); relative variance undefined")
+    return m2 / prob**2 - 1.0
+
+
+def horizon_weight_bound(problem: GamblersRuin, q: float | None = None) -> float:
+    r"""The largest likelihood ratio on $A_T$ under a fixed coin $q \ge 1/2$ with $q(1-q) \le p(1-p)$.
+
+    A path that succeeds at time $\tau \le T$ has $W = (\tau + d)/2$ wins, $L = (\tau - d)/2$ losses
+    ($d = N - s$), so $\log w$ is affine in $\tau$ with slope $\tfrac12\log\frac{p(1-p)}{q(1-q)} \ge 0$
+    and is largest at $\tau = T$:
+
+    $$w \le \Big(\frac pq\Big)^{(T+d)/2}\Big(\frac{1-p}{1-q}\Big)^{(T-d)/2}
+    = e^{-T\,\mathrm{KL}(q_T \,\|\, p)} \quad\text{for } q = q_T = \tfrac12(1 + d/T),$$
+
+    with $\mathrm{KL}(a\|b) = a\log\frac ab + (1-a)\log\frac{1-a}{1-b}$. Hence the relative variance
+    per path is at most $\max w / P(A_T) - 1$. ``q=None`` means $q_T$.
+    """
+    if problem.horizon is None or problem.horizon < problem.distance:
+        raise ValueError("horizon_weight_bound needs a finite horizon >= goal - start")
+    p, t, d = problem.p, problem.horizon, problem.distance
+    q = 0.5 * (1.0 + d / t) if q is None else check_probability("q", q)
+    if q < 0.5 or q * (1 - q) > p * (1 - p):
+        raise ValueError(f"q must satisfy q >= 1/2 and q(1-q) <= p(1-p) = {p * (1 - p):.6g}, got {q!r}")
+    # with t = d only straight wins succeed (L = 0), and q_T = 1 has no loss term
+    log_loss = (t - d) / 2 * math.log((1 - p) / (1 - q)) if t > d else 0.0
+    return math.exp((t + d) / 2 * math.log(p / q) + log_loss)

@@ -1,0 +1,138 @@
+r"""Proposal coins for importance sampling of the gambler's ruin.
+
+A proposal chooses the win probability $q$ of the next games from the current balance $x$ and the
+number of games left $t$. Proposals with a finite set of ``levels`` let the simulator jump over up to
+``max_leap`` games at once with one exact binomial draw; the zero-variance proposal changes $q$ after
+every game (``max_leap = 1``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dnnf._validation import check_probability
+from dnnf.rare_events.exact import success_table
+from dnnf.rare_events.problem import GamblersRuin
+
+__all__ = ["FixedTilt", "BridgeTilt", "ZeroVarianceTilt", "swapped_tilt", "horizon_tilt"]
+
+_DEFAULT_LEAP = 64  # binomial tables are (levels, leap+1, leap+1): 64 keeps them small and fast to build
+
+
+class FixedTilt:
+    r"""The same coin $q$ for every game; the likelihood ratio of a path with $W$ wins, $L$ losses is
+
+    $$w = \Big(\frac pq\Big)^{W} \Big(\frac{1-p}{1-q}\Big)^{L}.$$
+
+    ``FixedTilt(p)`` is plain Monte Carlo.
+    """
+
+    def __init__(self, q: float, max_leap: int = _DEFAULT_LEAP) -> None:
+        self.q = check_probability("q", q)
+        if isinstance(max_leap, bool) or int(max_leap) != max_leap or max_leap < 1:
+            raise ValueError(f"max_leap must be a positive integer, got {max_leap!r}")
+        self.max_leap = int(max_leap)
+        self.levels = np.array([self.q])
+
+    def choose(self, balance: np.ndarray, games_left: np.ndarray) -> np.ndarray:
+        """Index into ``levels`` for each path (always 0)."""
+        return np.zeros(balance.shape, dtype=np.intp)
+
+    def __repr__(self) -> str:
+        return f"FixedTilt(q={self.q:.6g})"
+
+
+def swapped_tilt(problem: GamblersRuin) -> FixedTilt:
+    r"""The classical swap $q = 1 - p$: for $T = \infty$ its likelihood ratio on success is the constant
+    $(p/(1-p))^{N-s}$, so the relative error stays bounded as the event gets rarer."""
+    return FixedTilt(1.0 - problem.p)
+
+
+def horizon_tilt(problem: GamblersRuin) -> FixedTilt:
+    r"""The fixed tilt for a finite horizon: make the goal reachable *on average* in $T$ games,
+
+    $$T(2q - 1) = N - s \iff q_T = \frac12\Big(1 + \frac{N-s}{T}\Big),$$
+
+    the exponential tilt that centres $X_T$ on the goal (large deviations; see the chapter), and never
+    below the infinite-horizon choice $\max(p, 1-p)$. Needs $T > N - s$.
+    """
+    if problem.horizon is None:
+        return swapped_tilt(problem)
+    if problem.horizon <= problem.distance:
+        raise ValueError(
+            f"horizon_tilt needs horizon > goal - start = {problem.distance}, got {problem.horizon}"
+        )
+    q = 0.5 * (1.0 + problem.distance / problem.horizon)
+    return FixedTilt(max(q, problem.p, 1.0 - problem.p))
+
+
+class BridgeTilt:
+    r"""State-dependent tilt that needs no DP: aim for the goal in the games that are left,
+
+    $$q(x, t) = \max\Big(q_\infty,\ \tfrac12\big(1 + \tfrac{N-x}{t}\big)\Big)$$
+
+    rounded *down* to a grid of step ``1/resolution`` (so that $q = 1$ only when $N - x = t$, where a
+    single loss makes success impossible and the proposal may ignore it). With $t = \infty$ it is the
+    swap $q_\infty = \max(p, 1-p)$. It is re-evaluated at the start of every leap of at most
+    ``max_leap`` games.
+    """
+
+    def __init__(self, problem: GamblersRuin, resolution: int = 256, max_leap: int = _DEFAULT_LEAP) -> None:
+        if isinstance(resolution, bool) or int(resolution) != resolution or resolution < 2:
+            raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+        if isinstance(max_leap, bool) or int(max_leap) != max_leap or max_leap < 1:
+            raise ValueError(f"max_leap must be a positive integer, got {max_leap!r}")
+        self.goal = problem.goal
+        self.resolution = int(resolution)
+        self.max_leap = int(max_leap)
+        self.base = max(problem.p, 1.0 - problem.p)
+        # grid points strictly above the base; index 0 is the base itself
+        self._first = int(np.floor(self.base * resolution)) + 1
+        grid = np.arange(self._first, resolution + 1) / resolution
+        self.levels = np.concatenate([[self.base], grid])
+
+    def choose(self, balance: np.ndarray, games_left: np.ndarray) -> np.ndarray:
+        """Index into ``levels`` of $q(x, t)$ for each path (``games_left`` may be ``inf``)."""
+        target = 0.5 * (1.0 + (self.goal - balance) / np.maximum(games_left, 1))
+        j = np.floor(target * self.resolution + 1e-9).astype(np.intp)  # 1e-9: exact grid hits stay put
+        return np.where(j >= self._first, j - self._first + 1, 0)
+
+    def __repr__(self) -> str:
+        return f"BridgeTilt(resolution={self.resolution}, max_leap={self.max_leap})"
+
+
+class ZeroVarianceTilt:
+    r"""The optimal proposal, built from the exact answer $u$: $q^*(x, t) = p\,u_{t-1}(x+1)/u_t(x)$.
+
+    Under it every path succeeds and the likelihood ratio telescopes to $u_T(s)$, so every path returns
+    the exact answer. It needs the DP table (or the closed form $h(x)$ when $T = \infty$, where
+    $q^*(x) = p\,h(x+1)/h(x)$): it shows where the limit is, not a practical method.
+    """
+
+    max_leap = 1
+    levels = None
+
+    def __init__(self, problem: GamblersRuin) -> None:
+        p, n = problem.p, problem.goal
+        if problem.horizon is None:
+            x = np.arange(n + 1, dtype=np.float64)
+            if p == 0.5:
+                h = x / n
+            else:
+                log_r = np.log1p(-p) - np.log(p)
+                h = np.expm1(x * log_r) / np.expm1(n * log_r)
+            self._u = h[None, :]
+        else:
+            self._u = success_table(problem)
+        self.p = p
+        self.finite = problem.horizon is not None
+
+    def choose(self, balance: np.ndarray, games_left: np.ndarray) -> np.ndarray:
+        """$q^*$ for each path (only called on states with $u_t(x) > 0$)."""
+        if self.finite:
+            t = games_left.astype(np.intp)
+            return self.p * self._u[t - 1, balance + 1] / self._u[t, balance]
+        return self.p * self._u[0, balance + 1] / self._u[0, balance]
+
+    def __repr__(self) -> str:
+        return "ZeroVarianceTilt()"

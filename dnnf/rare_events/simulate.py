@@ -1,0 +1,162 @@
+r"""Vectorised path simulation and the importance-sampling estimator.
+
+Paths advance in *leaps*: from balance $x$ with $t$ games left, a path plays
+$b = \min(x, N - x, t, \text{max\_leap})$ games at once. No barrier can be crossed inside a leap (each
+is at least $b$ games away), and one that is reached is reached exactly at its end, so the number of
+wins $K \sim \mathrm{Bin}(b, q)$ determines everything: the new balance $x + 2K - b$, the hitting
+time, and the log-likelihood ratio increment $K\log(p/q) + (b - K)\log((1-p)/(1-q))$. Paths that are
+absorbed, or can no longer reach the goal in time ($N - x > t$), leave the active set.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from dnnf.rare_events.binomial import AliasBinomial
+from dnnf.rare_events.estimate import RareEventEstimate, estimate_from_log_weights
+from dnnf.rare_events.problem import GamblersRuin
+from dnnf.rare_events.proposals import FixedTilt
+
+__all__ = ["PathBatch", "simulate_paths", "importance_sampling", "plain_monte_carlo"]
+
+_NO_LIMIT = 2**62  # games left when the horizon is infinite (an int keeps the leap arithmetic exact)
+
+
+@dataclass(frozen=True)
+class PathBatch:
+    """Final state of simulated paths (one entry per path)."""
+
+    balance: np.ndarray  # balance when the path stopped (== goal: success)
+    games: np.ndarray  # games played
+    log_weight: np.ndarray  # log-likelihood ratio log(dP/dQ) of the path
+    top: np.ndarray | None  # highest balance at the end of a leap (cross-entropy score), if tracked
+
+
+def _check_paths(n_paths: int) -> int:
+    if isinstance(n_paths, bool) or not isinstance(n_paths, numbers.Integral):
+        raise TypeError(f"n_paths must be an int, got {type(n_paths).__name__}")
+    if n_paths < 2:
+        raise ValueError(f"n_paths must be at least 2 (a standard error needs two paths), got {n_paths}")
+    return int(n_paths)
+
+
+def _log_ratios(p: float, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(p/q) and log((1-p)/(1-q)); the latter is 0 where q = 1 (a loss is then never drawn)."""
+    with np.errstate(divide="ignore"):
+        return np.log(p / q), np.where(q < 1.0, np.log1p(-p) - np.log1p(-q), 0.0)
+
+
+def simulate_paths(
+    problem: GamblersRuin, proposal, n_paths: int, rng: np.random.Generator, track_top: bool = False
+) -> PathBatch:
+    """Simulate ``n_paths`` paths under ``proposal`` in one batch (memory grows with ``n_paths``)."""
+    p, goal, start = problem.p, problem.goal, problem.start
+    start_left = _NO_LIMIT if problem.horizon is None else problem.horizon
+    leaps = proposal.levels is not None
+    # one coin: the log-likelihood ratio follows from the wins and games at the end
+    fixed = leaps and len(proposal.levels) == 1
+    if leaps:
+        q = np.asarray(proposal.levels, dtype=np.float64)
+        sampler = AliasBinomial(q, proposal.max_leap)
+        log_win, log_loss = _log_ratios(p, q)
+    state = {
+        "x": np.full(n_paths, start, dtype=np.int64),
+        "left": np.full(n_paths, start_left, dtype=np.int64),
+    }
+    if not fixed:
+        state["log_w"] = np.zeros(n_paths)
+    if track_top:
+        state["top"] = state["x"].copy()
+    out = {name: arr.copy() for name, arr in state.items()}
+    active = np.arange(n_paths) if goal - start <= start_left else np.arange(0)
+    while active.size:
+        x, left = state["x"], state["left"]
+        b = np.minimum(np.minimum(x, goal - x), np.minimum(left, proposal.max_leap))
+        if fixed:
+            k = sampler.sample(rng, 0, b)
+        else:
+            games_left = np.where(left == _NO_LIMIT, np.inf, left)
+            choice = proposal.choose(x, games_left)
+            if leaps:
+                k = sampler.sample(rng, choice, b)
+                state["log_w"] += k * log_win[choice] + (b - k) * log_loss[choice]
+            else:  # one game at a time (b = 1) with an arbitrary q per path
+                k = (rng.random(x.shape) < choice).astype(np.int64)
+                up, down = _log_ratios(p, choice)
+                state["log_w"] += np.where(k == 1, up, down)
+        x += 2 * k - b
+        left -= b
+        if track_top:
+            np.maximum(state["top"], x, out=state["top"])
+        # stop on absorption, and as soon as the goal is out of reach (N - x > t): the outcome is known
+        stop = (x == 0) | (x == goal) | (goal - x > left)
+        if stop.any():
+            idx, keep = active[stop], ~stop
+            for name, arr in state.items():
+                out[name][idx] = arr[stop]
+            state = {name: arr[keep] for name, arr in state.items()}
+            active = active[keep]
+    games = start_left - out["left"]
+    if fixed:
+        wins = (games + out["x"] - start) // 2
+        log_w = wins * log_win[0] + (games - wins) * log_loss[0]
+    else:
+        log_w = out["log_w"]
+    return PathBatch(out["x"], games, log_w, out.get("top"))
+
+
+def importance_sampling(
+    problem: GamblersRuin,
+    proposal,
+    n_paths: int,
+    seed: int | np.random.Generator | None = None,
+    chunk_size: int = 2**16,
+) -> RareEventEstimate:
+    r"""Importance-sampling estimate of $P(A_T)$ from ``n_paths`` paths drawn under ``proposal``.
+
+    $$\hat P = \frac1n \sum_{i=1}^n w_i \mathbf 1_{A_T}(X^{(i)}), \qquad
+    \log w_i = \sum_{\text{games}} \log\frac{p(\text{outcome})}{q(\text{outcome})},$$
+
+    accumulated in log space. Paths are simulated ``chunk_size`` at a time, so memory stays bounded
+    (apart from one float per successful path).
+
+    Parameters
+    ----------
+    problem : GamblersRuin
+        The question, with its horizon.
+    proposal : FixedTilt, BridgeTilt or ZeroVarianceTilt
+        The coin used to simulate; see :mod:`dnnf.rare_events.proposals`.
+    n_paths : int
+        Number of paths, at least 2.
+    seed : int, numpy.random.Generator or None
+        Seed or generator for reproducibility.
+    chunk_size : int
+        Paths simulated together.
+    """
+    if not isinstance(problem, GamblersRuin):
+        raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
+    n_paths = _check_paths(n_paths)
+    if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    if not all(hasattr(proposal, a) for a in ("choose", "levels", "max_leap")):
+        raise TypeError("proposal must be a FixedTilt, BridgeTilt or ZeroVarianceTilt (or provide "
+                        "choose(), levels and max_leap)")
+    rng = np.random.default_rng(seed)
+    hits = []
+    for first in range(0, n_paths, int(chunk_size)):
+        batch = simulate_paths(problem, proposal, min(int(chunk_size), n_paths - first), rng)
+        hits.append(batch.log_weight[batch.balance == problem.goal])
+    return estimate_from_log_weights(np.concatenate(hits), n_paths)
+
+
+def plain_monte_carlo(
+    problem: GamblersRuin,
+    n_paths: int,
+    seed: int | np.random.Generator | None = None,
+    chunk_size: int = 2**16,
+) -> RareEventEstimate:
+    """Plain Monte Carlo: the fraction of ``n_paths`` paths under the true coin ``p`` that succeed."""
+    return importance_sampling(problem, FixedTilt(problem.p), n_paths, seed, chunk_size)

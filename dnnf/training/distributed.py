@@ -1,0 +1,89 @@
+r"""Data parallelism across processes: the same global batch, sliced by rank.
+
+Every process draws the *same* global batch of $B$ images (same seed, same generator) and keeps the
+rows of its own slice; with $W$ processes of $B/W$ rows each, the mean of the per-process gradients
+that :class:`~torch.nn.parallel.DistributedDataParallel` all-reduces is the gradient of the global-batch
+mean,
+
+$$
+\frac{1}{W}\sum_{r=1}^{W} \nabla \frac{W}{B}\sum_{i \in S_r} \ell_i
+= \nabla \frac{1}{B}\sum_{i=1}^{B} \ell_i ,
+$$
+
+so a run on $W$ processes takes the same steps as a single-process run on the same global batch (up to
+the rounding of the reduction).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+
+__all__ = ["init_distributed", "rank_and_world_size", "rank_slice"]
+
+
+def init_distributed(device: torch.device | str | None = None) -> tuple[int, int, torch.device]:
+    """Join the process group that ``torchrun`` describes in the environment, if any.
+
+    Reads ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK``. With ``WORLD_SIZE > 1`` it initialises
+    :mod:`torch.distributed` with the NCCL backend on CUDA and gloo on the CPU; on CUDA each process
+    takes the GPU ``cuda:<LOCAL_RANK>``. Without ``torchrun`` it does nothing.
+
+    Parameters
+    ----------
+    device : torch.device or str, optional
+        The device asked for (default: the CPU).
+
+    Returns
+    -------
+    rank : int
+        This process's rank (0 without ``torchrun``).
+    world_size : int
+        Number of processes (1 without ``torchrun``).
+    device : torch.device
+        The device this process should use.
+    """
+    device = torch.device(device if device is not None else "cpu")
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return 0, 1, device
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def rank_and_world_size() -> tuple[int, int]:
+    """Return ``(rank, world_size)`` of the initialised process group, or ``(0, 1)`` without one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def rank_slice(batch: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
+    """Return process ``rank``'s contiguous share of a global batch whose size ``world_size`` divides.
+
+    Parameters
+    ----------
+    batch : torch.Tensor
+        The global batch, first dimension $B$.
+    rank, world_size : int
+        This process's rank and the number of processes.
+
+    Returns
+    -------
+    torch.Tensor
+        Rows ``rank * B/W`` to ``(rank + 1) * B/W - 1``.
+    """
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f"rank must be in 0..world_size-1 and world_size >= 1, got {rank}, {world_size}")
+    if batch.shape[0] % world_size:
+        raise ValueError(
+            f"batch size {batch.shape[0]} must be divisible by the number of processes {world_size}"
+        )
+    share = batch.shape[0] // world_size
+    return batch[rank * share : (rank + 1) * share]

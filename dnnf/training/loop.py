@@ -1,0 +1,284 @@
+r"""Maximum-likelihood training of a flow on dequantised images, with resumable checkpoints.
+
+Each step draws a batch of $B$ images $k^{(i)}$, dequantises them, $x^{(i)} = (k^{(i)} + u^{(i)})/256$,
+and takes an Adam step on the mean negative log-likelihood in bits per dimension,
+
+$$
+L(\theta) = \frac{1}{B}\sum_{i=1}^{B} \operatorname{bpd}\bigl(\log p_\theta(x^{(i)})\bigr), \qquad
+\operatorname{bpd}(\ell) = -\frac{\ell - D\log 256}{D \log 2},
+$$
+
+(see :func:`dnnf.flows.bits_per_dim`), after clipping the gradient's Euclidean norm. Because the
+dequantisation noise is part of the data, $\mathbb{E}_u[L]$ is an upper bound on the bits per dimension
+of the *discrete* model $P_\theta(k) = \int_{[0,1)^D} p_\theta((k+u)/256)\,256^{-D}\,du$ (Jensen's
+inequality), which is the number papers report.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from dnnf.data import dequantize
+from dnnf.flows.metrics import bits_per_dim
+from dnnf.training.checkpoint import CHECKPOINT_NAME, check_config, load_checkpoint, save_checkpoint
+from dnnf.training.distributed import rank_and_world_size, rank_slice
+
+__all__ = ["TrainResult", "evaluate_bits_per_dim", "train_flow"]
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_flow` returns.
+
+    Attributes
+    ----------
+    model : nn.Module
+        The trained model (the same object that was passed in).
+    step : int
+        Number of optimisation steps taken in total, resumed ones included.
+    train_bpd : list of float
+        Training loss (bits/dim of the global batch) of every step.
+    eval_bpd : list of tuple
+        ``(step, held-out bits/dim)`` pairs.
+    checkpoint : Path or None
+        The checkpoint file, if a checkpoint folder was given.
+    """
+
+    model: nn.Module
+    step: int
+    train_bpd: list[float] = field(default_factory=list)
+    eval_bpd: list[tuple[int, float]] = field(default_factory=list)
+    checkpoint: Path | None = None
+
+
+def _check_images(name: str, images: torch.Tensor) -> None:
+    if not torch.is_tensor(images) or images.dtype != torch.uint8:
+        raise TypeError(f"{name} must be a uint8 tensor of pixel levels, shape (N, C, H, W)")
+    if images.dim() != 4 or images.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (N, C, H, W) with N >= 1, got {tuple(images.shape)}")
+
+
+def _num_dims(images: torch.Tensor) -> int:
+    return math.prod(images.shape[1:])
+
+
+@torch.no_grad()
+def evaluate_bits_per_dim(
+    model: nn.Module, images: torch.Tensor, batch_size: int = 500, seed: int = 0
+) -> float:
+    r"""Held-out bits per dimension of ``model`` on ``images``, averaged over all images.
+
+    Each image is dequantised once with noise from a generator seeded with ``seed`` (so the number is
+    reproducible), and the result is the mean of :func:`dnnf.flows.bits_per_dim` over the images: an
+    unbiased one-sample estimate of $\mathbb{E}_u[\operatorname{bpd}]$, the bound papers report. Inside
+    a process group every process scores its share and the sums are all-reduced.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Has ``log_prob(x) -> (batch,)``.
+    images : torch.Tensor
+        ``uint8`` tensor of shape ``(N, C, H, W)``.
+    batch_size : int
+        Images per forward pass.
+    seed : int
+        Seed of the dequantisation noise.
+
+    Returns
+    -------
+    float
+        Mean bits per dimension.
+    """
+    _check_images("images", images)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    rank, world_size = rank_and_world_size()
+    generator = torch.Generator().manual_seed(seed)
+    x_all = dequantize(images, generator=generator)
+    mine = torch.arange(rank, len(images), world_size)
+    total = torch.zeros(2, dtype=torch.float64, device=device)  # (sum of bpd, count)
+    for start in range(0, len(mine), batch_size):
+        x = x_all[mine[start : start + batch_size]].to(device)
+        bpd = bits_per_dim(model.log_prob(x), num_dims=_num_dims(images))
+        total += torch.stack([bpd.double().sum(), torch.tensor(float(len(x)), device=device)])
+    if world_size > 1:
+        dist.all_reduce(total)
+    model.train(was_training)
+    return float(total[0] / total[1])
+
+
+def train_flow(
+    model: nn.Module,
+    train_images: torch.Tensor,
+    *,
+    steps: int,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    seed: int = 0,
+    grad_clip: float = 100.0,
+    eval_images: torch.Tensor | None = None,
+    eval_every: int = 0,
+    checkpoint_dir: str | os.PathLike | None = None,
+    checkpoint_every: int = 100,
+    progress: bool = True,
+) -> TrainResult:
+    r"""Train ``model`` by maximum likelihood for ``steps`` Adam steps, resuming from a checkpoint if present.
+
+    The model stays on the device it is on (move it first, e.g. ``model.to(default_device())``). Batches
+    are drawn with replacement from ``train_images`` by a generator seeded with ``seed``; the same
+    generator draws the dequantisation noise. If ``<checkpoint_dir>/checkpoint.pt`` exists the run
+    continues from it (same architecture and hyper-parameters required) and reaches the same parameters
+    as an uninterrupted run. Under :mod:`torch.distributed` (e.g. ``torchrun``) the model is wrapped in
+    DistributedDataParallel, each process trains on its slice of the same global batch of ``batch_size``
+    images (see :mod:`dnnf.training.distributed`), and only rank 0 writes checkpoints.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A flow with ``log_prob(x) -> (batch,)``, ``forward = log_prob`` and a ``config`` attribute.
+    train_images : torch.Tensor
+        ``uint8`` tensor of shape ``(N, C, H, W)``.
+    steps : int
+        Total number of steps (a resumed run continues up to this number).
+    batch_size : int
+        Global batch size (divisible by the number of processes).
+    lr : float
+        Adam learning rate.
+    seed : int
+        Seed of the batch indices and dequantisation noise.
+    grad_clip : float
+        Maximum Euclidean norm of the gradient.
+    eval_images : torch.Tensor, optional
+        Held-out ``uint8`` images; scored with :func:`evaluate_bits_per_dim` every ``eval_every`` steps
+        (if ``eval_every > 0``) and at the end.
+    eval_every : int
+        Steps between held-out evaluations (0: only at the end).
+    checkpoint_dir : path, optional
+        Folder of ``checkpoint.pt``, written atomically every ``checkpoint_every`` steps and at the end.
+    checkpoint_every : int
+        Steps between checkpoints.
+    progress : bool
+        Show a tqdm progress bar (rank 0 only).
+
+    Returns
+    -------
+    TrainResult
+        The model, the step count and the loss history.
+
+    Raises
+    ------
+    FloatingPointError
+        If the loss or the gradient norm is NaN or infinite; the model is left at the last finite step.
+    """
+    _check_images("train_images", train_images)
+    if eval_images is not None:
+        _check_images("eval_images", eval_images)
+        if eval_images.shape[1:] != train_images.shape[1:]:
+            raise ValueError(
+                f"eval_images must have image shape {tuple(train_images.shape[1:])}, "
+                f"got {tuple(eval_images.shape[1:])}"
+            )
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    for name, value in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every)):
+        if not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    if not (lr > 0 and grad_clip > 0):
+        raise ValueError(f"lr and grad_clip must be positive, got {lr!r} and {grad_clip!r}")
+    config = getattr(model, "config", None)
+    rank, world_size = rank_and_world_size()
+    device = next(model.parameters()).device
+    num_dims = _num_dims(train_images)
+    train_args = {"batch_size": batch_size, "lr": float(lr), "seed": int(seed), "grad_clip": float(grad_clip)}
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    result = TrainResult(model=model, step=0)
+    path = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir is not None else None
+    if path is not None and path.is_file():
+        state = load_checkpoint(path, expected_config=config, map_location=device)
+        check_config(state["train_args"], train_args, source=str(path), what="training hyper-parameters")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["rng"]["batches"])
+        torch.set_rng_state(state["rng"]["torch"])
+        result.step = int(state["step"])
+        result.train_bpd = list(state["metrics"]["train_bpd"])
+        result.eval_bpd = [(int(s), float(b)) for s, b in state["metrics"]["eval_bpd"]]
+    result.checkpoint = path
+
+    def checkpoint() -> None:
+        if path is None or rank != 0:
+            return
+        save_checkpoint(
+            {
+                "config": config,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "step": result.step,
+                "rng": {"batches": generator.get_state(), "torch": torch.get_rng_state()},
+                "train_args": train_args,
+                "metrics": {"train_bpd": result.train_bpd, "eval_bpd": [list(e) for e in result.eval_bpd]},
+            },
+            path,
+        )
+
+    def draw_global_batch() -> torch.Tensor:
+        index = torch.randint(len(train_images), (batch_size,), generator=generator)
+        return dequantize(train_images[index], generator=generator)
+
+    model.train()
+    net: nn.Module = model
+    if result.step == 0:
+        # Data-dependent initialisation (ActNorm) runs in the first forward pass. Do it here, on the
+        # first batch, before any DDP wrapping, so that every process initialises identically.
+        saved = generator.get_state()
+        with torch.no_grad():
+            model.log_prob(draw_global_batch().to(device))
+        generator.set_state(saved)
+    if world_size > 1:
+        net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+
+    bar = tqdm(range(result.step, steps), initial=result.step, total=steps, disable=not progress or rank != 0)
+    for _ in bar:
+        x = rank_slice(draw_global_batch(), rank, world_size).to(device)
+        loss = bits_per_dim(net(x), num_dims=num_dims).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        reported = loss.detach().clone()
+        if world_size > 1:
+            dist.all_reduce(reported)  # every process sees the same value, so all stop together
+            reported /= world_size
+        if not (math.isfinite(float(reported)) and math.isfinite(float(grad_norm))):
+            raise FloatingPointError(
+                f"non-finite training loss {float(reported)} (gradient norm {float(grad_norm)}) at step "
+                f"{result.step + 1}; parameters are those after step {result.step}. Lower lr "
+                f"(now {lr}) or grad_clip, or resume from the last checkpoint."
+            )
+        optimizer.step()
+        result.step += 1
+        result.train_bpd.append(float(reported))
+        bar.set_postfix(bpd=f"{float(reported):.3f}")
+        if eval_images is not None and eval_every and result.step % eval_every == 0 and result.step < steps:
+            result.eval_bpd.append((result.step, evaluate_bits_per_dim(model, eval_images)))
+        if checkpoint_every and result.step % checkpoint_every == 0:
+            checkpoint()
+    bar.close()
+    if eval_images is not None and (not result.eval_bpd or result.eval_bpd[-1][0] != result.step):
+        result.eval_bpd.append((result.step, evaluate_bits_per_dim(model, eval_images)))
+    checkpoint()
+    return result

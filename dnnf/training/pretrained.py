@@ -1,0 +1,112 @@
+"""The project's own pretrained MNIST flows: loaded from the cache, or trained there on first use.
+
+Nothing is downloaded. The first call trains the model deterministically (fixed seed, fixed recipe) on
+the offline training split with :func:`~dnnf.training.train_flow` (scoring the held-out split every
+250 steps) and writes the checkpoint atomically
+into the cache; later calls, from any notebook, load it. An interrupted first call resumes where its
+last checkpoint stopped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from dnnf.data import default_cache_dir, load_mnist
+from dnnf.flows import NormalizingFlow, build_model
+from dnnf.training.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from dnnf.training.loop import train_flow
+
+__all__ = ["PRETRAINED_RECIPES", "load_or_train_mnist_flow", "pretrained_checkpoint_path"]
+
+#: How each pretrained model is built and trained. The version tag is part of the cache path, so a
+#: changed recipe never loads a checkpoint trained with an old one.
+PRETRAINED_RECIPES: dict[str, dict] = {
+    "nice": {
+        "version": 1,
+        "config": {
+            "name": "nice_mnist",
+            "kwargs": {"image_shape": (1, 28, 28), "num_couplings": 4, "hidden": 256,
+                       "num_hidden_layers": 3, "logit_alpha": 0.05, "seed": 0},
+        },
+        "train": {"steps": 1500, "batch_size": 64, "lr": 1e-3, "seed": 0, "grad_clip": 100.0},
+    },
+    "glow": {
+        "version": 1,
+        "config": {
+            "name": "glow_mnist",
+            "kwargs": {"image_shape": (1, 28, 28), "num_levels": 2, "steps_per_level": 4,
+                       "hidden_channels": 64, "conv": "lu", "coupling": "affine", "logit_alpha": 0.05,
+                       "seed": 0},
+        },
+        "train": {"steps": 1500, "batch_size": 64, "lr": 1e-3, "seed": 0, "grad_clip": 100.0},
+    },
+}  # fmt: skip
+
+
+def pretrained_checkpoint_path(arch: str = "nice", cache_dir: str | os.PathLike | None = None) -> Path:
+    """Return where the pretrained ``arch`` model's checkpoint lives (it may not exist yet).
+
+    Parameters
+    ----------
+    arch : {"nice", "glow"}
+        Which model.
+    cache_dir : path, optional
+        Cache root (default :func:`dnnf.data.default_cache_dir`, i.e. ``$DNNF_CACHE_DIR`` or
+        ``~/.cache/dnnf``).
+
+    Returns
+    -------
+    Path
+        ``<cache_dir>/flows/mnist-<arch>-v<version>/checkpoint.pt``.
+    """
+    if arch not in PRETRAINED_RECIPES:
+        raise ValueError(f"arch must be one of {sorted(PRETRAINED_RECIPES)}, got {arch!r}")
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    version = PRETRAINED_RECIPES[arch]["version"]
+    return root / "flows" / f"mnist-{arch}-v{version}" / CHECKPOINT_NAME
+
+
+def load_or_train_mnist_flow(
+    arch: str = "nice",
+    cache_dir: str | os.PathLike | None = None,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> NormalizingFlow:
+    """Return the project's pretrained MNIST flow in eval mode, training and caching it on first use.
+
+    Parameters
+    ----------
+    arch : {"nice", "glow"}
+        ``"nice"``: :func:`dnnf.flows.nice_mnist`; ``"glow"``: :func:`dnnf.flows.glow_mnist`, with the
+        sizes and training recipe of :data:`PRETRAINED_RECIPES`.
+    cache_dir : path, optional
+        Cache root (default ``$DNNF_CACHE_DIR`` or ``~/.cache/dnnf``).
+    device : torch.device or str, optional
+        Where to train and return the model (default: the CPU).
+    progress : bool
+        Show a progress bar while training.
+
+    Returns
+    -------
+    NormalizingFlow
+        The trained model, in eval mode, on ``device``.
+    """
+    path = pretrained_checkpoint_path(arch, cache_dir)
+    recipe = PRETRAINED_RECIPES[arch]
+    device = torch.device(device if device is not None else "cpu")
+    model = build_model(recipe["config"]).to(device)
+    train = recipe["train"]
+    state = load_checkpoint(path, recipe["config"], map_location=device) if path.is_file() else None
+    if state is not None and int(state["step"]) >= train["steps"]:
+        model.load_state_dict(state["model"])
+    else:
+        images, _ = load_mnist("train")
+        held_out, _ = load_mnist("test")
+        train_flow(
+            model, images, **train, eval_images=held_out, eval_every=250,
+            checkpoint_dir=path.parent, checkpoint_every=250, progress=progress,
+        )  # fmt: skip
+    return model.eval()

@@ -1,0 +1,212 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Score function vs reparameterization on a Gaussian objective
+#
+# This notebook runs the experiments of the [Gaussian-objective page](../estimators/gaussian-objective.md):
+# it maps
+#
+# $$
+# J(\mu, \sigma) = \mathbb{E}_{X \sim \mathcal{N}(\mu, \sigma^2)}[X \sin X] + \tfrac12(\mu - 1)^2 + \sigma - \log\sigma
+# $$
+#
+# over the half-plane $\sigma > 0$, finds all its stationary points from the closed form, minimises it with
+# the score-function and the pathwise (reparameterization) estimators, and measures where each estimator
+# has the smaller variance. The estimators themselves are explained on the
+# [chapter page](../estimators/index.md).
+#
+# Seed: `torch.manual_seed(0)` at the top, and a fixed seed before every stochastic run (numpy's generator
+# is not used). CPU run time: about 30 s on 2 cores.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import torch
+from torch.distributions import Normal
+
+from dnnf.estimators import (
+    basin_minimizer,
+    estimator_statistics,
+    expected_x_sin_x,
+    gaussian_objective,
+    iterations_to_reach,
+    optimize_gaussian_objective,
+    pathwise_surrogate,
+    running_average,
+    stationary_points,
+    x_sin_x,
+)
+from dnnf.plotting.estimators import (
+    plot_log_ratio_map,
+    plot_objective_map,
+    plot_stationary_points,
+    plot_trajectory,
+)
+
+torch.manual_seed(0)
+
+# %% [markdown]
+# ## The closed form, checked by Monte Carlo
+#
+# $\mathbb{E}[X\sin X] = e^{-\sigma^2/2}(\mu\sin\mu + \sigma^2\cos\mu)$ (equation (1) of the page). A
+# Monte Carlo average of $10^6$ draws should agree to within a few standard errors.
+
+# %%
+for mu, sigma in [(0.0, 1.0), (2.0, 0.5), (-1.0, 2.0)]:
+    q = Normal(torch.tensor(mu, dtype=torch.float64), torch.tensor(sigma, dtype=torch.float64))
+    draws = x_sin_x(q.sample((1_000_000,)))
+    mc, se = draws.mean().item(), draws.std().item() / 1000
+    exact = expected_x_sin_x(mu, sigma).item()
+    print(f"mu={mu:+.1f} sigma={sigma:.1f}: closed form {exact:+.5f}, MC {mc:+.5f} ± {se:.5f}")
+
+# %% [markdown]
+# ## Every stationary point
+#
+# `stationary_points` runs Newton's method on the closed-form gradient from a grid of 5,784 starts in
+# $[-20, 40] \times [0.02, 6]$ and classifies each root by its Hessian. There are exactly three: two minima
+# and a saddle between them.
+
+# %%
+points = stationary_points()
+for p in points:
+    ev = ", ".join(f"{e:+.6f}" for e in p.hessian_eigenvalues)
+    print(f"{p.kind:8s} mu={p.mu:.12f} sigma={p.sigma:.12f} J={p.value:.12f} eigenvalues=({ev})")
+
+fig, ax = plt.subplots(figsize=(8, 5.5))
+plot_objective_map(ax)
+plot_stationary_points(ax, points)
+ax.set_title("J(μ, σ) with its stationary points")
+plt.show()
+
+# %% [markdown]
+# The minimum at $(0.442, 0.606)$ is the one the seed's runs from $(0, 1)$ converge to. It is **not** the
+# global minimum: $J = 1.69617$ there against $J = 1.66440$ at $(1.367, 1.962)$. Exact gradient descent
+# from $(0, 1)$ heads straight down into the nearer basin; to reach the global minimum one must start in its
+# basin (for instance at $(2, 2.5)$), or restart from several points and keep the best.
+
+# %%
+local_min = basin_minimizer(0.0, 1.0)
+global_min = basin_minimizer(2.0, 2.5)
+print("basin of (0, 1):  ", local_min)
+print("basin of (2, 2.5):", global_min)
+
+# %% [markdown]
+# ## Optimising with the two estimators
+#
+# Both runs use $\sigma = e^\tau$ (so no step can leave the half-plane), 32 draws per step, a constant step
+# 0.1, and Polyak–Ruppert averaging of the iterates after a burn-in of 300 steps. The deterministic part of
+# $J$ is differentiated exactly; only $\nabla\mathbb{E}[X\sin X]$ is estimated.
+
+# %%
+n_steps, burn_in = 1500, 300
+runs = {}
+for start, name in [((0.0, 1.0), "from (0, 1)"), ((2.0, 2.5), "from (2, 2.5)")]:
+    for estimator, baseline in [("pathwise", None), ("score", "loo")]:
+        torch.manual_seed(1)
+        raw = optimize_gaussian_objective(
+            estimator, *start, lr=0.1, n_steps=n_steps, n_samples=32, baseline=baseline
+        )
+        runs[(name, estimator)] = (raw, running_average(raw, burn_in))
+
+fig, ax = plt.subplots(figsize=(8, 5.5))
+plot_objective_map(ax, mu_range=(-0.3, 2.6), sigma_range=(0.3, 2.8))
+colors = {"pathwise": "tab:orange", "score": "tab:cyan"}
+for (name, estimator), (raw, avg) in runs.items():
+    plot_trajectory(ax, raw, label=f"{estimator} {name}", color=colors[estimator], every=5)
+plot_stationary_points(ax, points, annotate=False)
+ax.legend(loc="upper left", fontsize=8)
+ax.set_title("SGD iterates (every 5th) against the exact stationary points")
+plt.show()
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4))
+for (name, estimator), (raw, avg) in runs.items():
+    target = local_min if name == "from (0, 1)" else global_min
+    err = torch.hypot(avg.mu - target[0], avg.sigma - target[1])
+    style = "-" if name == "from (0, 1)" else "--"
+    ax.semilogy(err.numpy(), style, color=colors[estimator], label=f"{estimator} {name}")
+    k = iterations_to_reach(avg, target, 1e-2)
+    print(f"{estimator:8s} {name}: final error {err[-1].item():.4f}, within 1e-2 from step {k}")
+ax.axhline(1e-2, color="gray", linestyle=":")
+ax.axvline(burn_in, color="gray", linewidth=0.5)
+ax.set_xlabel("step k")
+ax.set_ylabel("distance of averaged iterate to its basin's minimiser")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ## Which estimator has the smaller variance?
+#
+# `estimator_statistics` copies the parameters over a grid of $(\mu, \sigma)$ and over 128 independent
+# batches of 16 draws, so one backward pass gives every batch estimate; the per-sample variance is
+# $n\,\mathrm{Var}[\hat g_n]$, summed over the two coordinates $(\mu, \tau)$. Red means the first-named
+# estimator has the larger variance.
+
+# %%
+mu_grid = torch.linspace(-2.0, 4.0, 49, dtype=torch.float64)
+sigma_grid = torch.linspace(0.1, 3.5, 35, dtype=torch.float64)
+mm, ss = torch.meshgrid(mu_grid, sigma_grid, indexing="xy")
+
+
+def make_normal(mu, tau):
+    return Normal(mu, tau.exp())
+
+
+def total_variance(estimator, baseline):
+    torch.manual_seed(2)
+    stats = estimator_statistics(
+        estimator, x_sin_x, make_normal, [mm, ss.log()], 16, 128, baseline=baseline
+    )
+    return sum(stats.per_sample_variance)
+
+
+v_path = total_variance("pathwise", None)
+v_score = total_variance("score", None)
+v_loo = total_variance("score", "loo")
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+plot_log_ratio_map(axes[0], mm, ss, v_score, v_path, "score (no baseline) / pathwise")
+plot_log_ratio_map(axes[1], mm, ss, v_loo, v_score, "score with leave-one-out / score without")
+for ax in axes:
+    plot_stationary_points(ax, points, annotate=False)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Left: the pathwise estimator wins (blue) where $\sigma$ is small, in particular at the seed's local
+# minimum, and loses (red) for large $\sigma$, including at the global minimum: its $\tau$-component
+# $\sigma\varepsilon\,(\sin X + X\cos X)$ grows like $\sigma^2$, while the score function's
+# $X\sin X\,(\varepsilon^2 - 1)$ grows only like $\sigma$. Right: the leave-one-out baseline helps near
+# the origin but hurts where $\mathbb{E}[X\sin X]$ is far from the value that would minimise the variance,
+# e.g. around $\mu = 5$. A baseline is a control variate, not a guaranteed improvement.
+#
+# ## Exercise
+#
+# The pathwise surrogate's value is an unbiased estimate of $\mathbb{E}[X\sin X]$. Use
+# `pathwise_surrogate` to estimate $J(0, 1)$ from $10^5$ draws and compare with `gaussian_objective`.
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# q = Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
+# estimate = pathwise_surrogate(x_sin_x, q, 100_000) + 0.5 * (0 - 1) ** 2 + 1 - math.log(1)
+# print(estimate.item(), gaussian_objective(0.0, 1.0).item())  # both about 2.1065
+# ```
+#
+# </details>
+
+# %%
+q = Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
+estimate = pathwise_surrogate(x_sin_x, q, 100_000) + 0.5 * (0 - 1) ** 2 + 1 - math.log(1)
+print(f"estimate {estimate.item():.4f}, closed form {gaussian_objective(0.0, 1.0).item():.4f}")
