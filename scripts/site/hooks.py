@@ -182,7 +182,8 @@ def _check_raw_tex(soup: BeautifulSoup, where: str) -> None:
     main = soup.select_one("article") or soup
     for text in main.find_all(string=True):
         # .clipboard-copy-txt is the hidden copy of a notebook code cell kept for its copy button
-        if text.find_parent(SKIP_TAGS) or text.find_parent(class_=["katex", "katex-error", "clipboard-copy-txt"]):
+        hidden = text.find_parent(class_=["katex", "katex-error", "clipboard-copy-txt"])
+        if hidden or text.find_parent(SKIP_TAGS):
             continue
         m = RAW_TEX.search(str(text))
         if m:
