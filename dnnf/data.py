@@ -185,6 +185,7 @@ def _fetch(entry: tuple[str, str], folder: Path) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
     try:
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the cache is ordinary readable data
         with os.fdopen(fd, "wb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=60) as response:

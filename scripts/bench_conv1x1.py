@@ -6,7 +6,7 @@ For each channel count C it times, for both forms,
   3. the whole layer, forward and backward, on a batch of shape (B, C, H, W),
 and prints the times and the ratio dense / PLU measured in the same run.
 
-Usage: python scripts/bench_conv1x1.py [--channels 16 64 256 512] [--batch 16] [--size 16]
+Usage: python scripts/bench_conv1x1.py [--channels 16 64 256 512] [--batch 16] [--size 16] [--threads 1]
 Set DNNF_DEVICE=cuda to run on a GPU (timings are synchronised by torch.utils.benchmark).
 """
 
@@ -55,7 +55,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--size", type=int, default=16, help="H = W of the input")
     parser.add_argument("--min-run-time", type=float, default=0.3, help="seconds per measurement")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: torch's); 1 is steadier when busy"
+    )
     args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
 
     device = default_device()
     torch.manual_seed(0)

@@ -16,7 +16,7 @@ from dnnf.data import dequantize, load_mnist, to_unit_interval
 
 
 def test_offline_shapes_dtypes_and_stratification():
-    """The offline split is 4,000 + 1,000 real MNIST images, 400 + 100 per digit."""
+    """Page flows/training, "The data": 4,000 + 1,000 real MNIST images, 400 + 100 per digit."""
     for split, n in (("train", 4000), ("test", 1000)):
         images, labels = load_mnist(split)
         assert images.shape == (n, 1, 28, 28) and images.dtype == torch.uint8
@@ -27,7 +27,7 @@ def test_offline_shapes_dtypes_and_stratification():
 
 
 def test_offline_split_is_deterministic_and_disjoint():
-    """Two loads give identical tensors, and no held-out image is a training image."""
+    """Page flows/training, "The data": the split is fixed, and no held-out image is a training image."""
     train_a, _ = load_mnist("train")
     train_b, _ = load_mnist("train")
     test_images, _ = load_mnist("test")
@@ -48,7 +48,7 @@ def test_returned_tensors_are_writable_copies():
 
 
 def test_dequantize_range_and_mean():
-    """x = (k + u)/256 lies in [k/256, (k+1)/256) and its mean over u is the bin centre (k + 1/2)/256."""
+    """Page flows/training, (DQ): x lies in [k/256, (k+1)/256) and the mean of u is 1/2."""
     k = torch.arange(256, dtype=torch.uint8).repeat(2000)
     x = dequantize(k, generator=torch.Generator().manual_seed(0))
     assert x.dtype == torch.float32
@@ -108,7 +108,7 @@ def _install_fake_mirror(monkeypatch, payloads: dict[str, bytes], md5s: dict[str
 
 
 def test_full_mnist_download_decodes_and_caches(monkeypatch, tmp_path):
-    """A verified download is decoded from IDX, stored under its name, and read from the cache next time."""
+    """Page flows/training, "The data": a verified download is decoded, stored, and read from the cache."""
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
     labels = np.array([4, 0, 9], dtype=np.uint8)
@@ -128,7 +128,7 @@ def test_full_mnist_download_decodes_and_caches(monkeypatch, tmp_path):
 
 
 def test_checksum_mismatch_leaves_no_file_behind(monkeypatch, tmp_path):
-    """A download whose MD5 differs from the expected one raises and leaves the cache folder empty."""
+    """Page flows/training, "The data": a download with the wrong MD5 raises and leaves no file behind."""
     payloads = {"t10k-images-idx3-ubyte.gz": b"not mnist at all"}
     _install_fake_mirror(monkeypatch, payloads, md5s={"t10k-images-idx3-ubyte.gz": "0" * 32})
     with pytest.raises(ValueError, match="MD5"):
@@ -137,7 +137,7 @@ def test_checksum_mismatch_leaves_no_file_behind(monkeypatch, tmp_path):
 
 
 def test_no_network_gives_a_clear_error(monkeypatch, tmp_path):
-    """Without a network the error says what failed and how to get the files another way."""
+    """Page flows/training, "The data": without a network the error says what failed and what to do."""
 
     def offline(url, timeout=None):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")

@@ -145,6 +145,8 @@ def test_bad_estimator_input():
             FixedTilt(q)
     with pytest.raises(TypeError, match="problem"):
         importance_sampling((0.4, 3, 12), FixedTilt(0.5), 10)
+    with pytest.raises(ValueError, match="proposal"):
+        importance_sampling(SMALL, BridgeTilt(ROULETTE), 10)
     with pytest.raises(ValueError, match="level"):
         estimate_from_log_weights(np.zeros(3), 10).confidence_interval(1.0)
 

@@ -61,7 +61,7 @@ def _params(model):
 
 
 def test_training_reduces_held_out_bits_per_dim():
-    """A few Adam steps on a fixed seed lower the held-out bits/dim (the loss of page flows/training)."""
+    """Page flows/training, (L): a few Adam steps on a fixed seed lower the held-out bits/dim."""
     torch.manual_seed(0)
     model = StandIn()
     train, held_out = _images(256, seed=0), _images(128, seed=1)
@@ -74,7 +74,7 @@ def test_training_reduces_held_out_bits_per_dim():
 
 
 def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
-    """A run killed at step 8 and resumed from its step-6 checkpoint ends at the same parameters."""
+    """Page flows/training, "Exact resumption": killed at step 8, resumed from step 6, same end point."""
     images = _images()
     reference = StandIn()
     train_flow(reference, images, steps=12, batch_size=8, progress=False, checkpoint_dir=tmp_path / "a")
@@ -99,7 +99,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
 
 
 def test_crash_while_writing_keeps_the_old_checkpoint(tmp_path, monkeypatch):
-    """If the process dies mid-write, the previous checkpoint is intact and no temporary file remains."""
+    """Page flows/training, "Atomic writes": a crash mid-write leaves the old checkpoint and no temp file."""
     path = tmp_path / CHECKPOINT_NAME
     save_checkpoint({"model": {"w": torch.ones(3)}, "step": 1}, path)
 
@@ -117,7 +117,7 @@ def test_crash_while_writing_keeps_the_old_checkpoint(tmp_path, monkeypatch):
 
 
 def test_checkpoint_loads_only_weights(tmp_path):
-    """Checkpoints load with weights_only=True: a file that pickles arbitrary objects is refused."""
+    """Page flows/training, "Safe loading": a file that pickles arbitrary objects is refused."""
     path = tmp_path / "evil.pt"
     torch.save({"model": {}, "payload": StandIn}, path)
     with pytest.raises(Exception, match="[Ww]eights only load failed"):
@@ -125,7 +125,7 @@ def test_checkpoint_loads_only_weights(tmp_path):
 
 
 def test_architecture_mismatch_is_a_clear_error(tmp_path):
-    """Resuming into, or loading for, another architecture raises ValueError naming both configs."""
+    """Page flows/training, "Safe loading": another architecture or other hyper-parameters are refused."""
     images = _images()
     train_flow(StandIn(), images, steps=2, batch_size=8, progress=False, checkpoint_dir=tmp_path)
     other = StandIn(shape=(1, 6, 6))
@@ -139,7 +139,7 @@ def test_architecture_mismatch_is_a_clear_error(tmp_path):
 
 
 def test_nan_loss_stops_with_a_clear_error():
-    """A NaN loss stops training before the optimiser step: parameters are those of the last good step."""
+    """Page flows/training, "Non-finite loss": training stops before the step; last finite parameters kept."""
     images = _images()
     good = StandIn()
     train_flow(good, images, steps=4, batch_size=8, progress=False)

@@ -60,7 +60,7 @@ class RareEventEstimate:
         return self.estimate - z * self.std_error, self.estimate + z * self.std_error
 
     def __str__(self) -> str:
-        rel = "no hits" if self.n_hits == 0 else f"rel. err. {self.relative_error:.2%}"
+        rel = "rel. err. n/a" if self.n_hits == 0 else f"rel. err. {self.relative_error:.2%}"
         return (
             f"{self.estimate:.6g} ± {self.std_error:.2g} ({rel}, "
             f"{self.n_hits}/{self.n_paths} hits, ESS {self.effective_sample_size:.4g})"

@@ -82,6 +82,7 @@ class BridgeTilt:
             raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
         if isinstance(max_leap, bool) or int(max_leap) != max_leap or max_leap < 1:
             raise ValueError(f"max_leap must be a positive integer, got {max_leap!r}")
+        self.problem = problem
         self.goal = problem.goal
         self.resolution = int(resolution)
         self.max_leap = int(max_leap)
@@ -113,6 +114,7 @@ class ZeroVarianceTilt:
     levels = None
 
     def __init__(self, problem: GamblersRuin) -> None:
+        self.problem = problem
         p, n = problem.p, problem.goal
         if problem.horizon is None:
             x = np.arange(n + 1, dtype=np.float64)

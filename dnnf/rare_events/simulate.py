@@ -144,6 +144,11 @@ def importance_sampling(
     if not all(hasattr(proposal, a) for a in ("choose", "levels", "max_leap")):
         raise TypeError("proposal must be a FixedTilt, BridgeTilt or ZeroVarianceTilt (or provide "
                         "choose(), levels and max_leap)")
+    built_for = getattr(proposal, "problem", problem)
+    if built_for != problem:
+        # a state-dependent proposal for another question may put q = 1 where a loss can still
+        # lead to success, which would bias the estimate
+        raise ValueError(f"proposal was built for {built_for}, not for {problem}")
     rng = np.random.default_rng(seed)
     hits = []
     for first in range(0, n_paths, int(chunk_size)):

@@ -10,6 +10,8 @@ last checkpoint stopped.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -38,12 +40,30 @@ PRETRAINED_RECIPES: dict[str, dict] = {
         "config": {
             "name": "glow_mnist",
             "kwargs": {"image_shape": (1, 28, 28), "num_levels": 2, "steps_per_level": 4,
-                       "hidden_channels": 64, "conv": "lu", "coupling": "affine", "logit_alpha": 0.05,
+                       "hidden_channels": 32, "conv": "lu", "coupling": "affine", "logit_alpha": 0.05,
                        "seed": 0},
         },
-        "train": {"steps": 1500, "batch_size": 64, "lr": 1e-3, "seed": 0, "grad_clip": 100.0},
+        "train": {"steps": 1000, "batch_size": 64, "lr": 1e-3, "seed": 0, "grad_clip": 100.0},
     },
 }  # fmt: skip
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    # Two notebooks (or test workers) asking for the same model at once: the second waits for the
+    # first to finish training and then loads its checkpoint instead of training a second copy.
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows has no flock; both callers then train the same deterministic model
+        yield
+        return
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def pretrained_checkpoint_path(arch: str = "nice", cache_dir: str | os.PathLike | None = None) -> Path:
@@ -99,14 +119,15 @@ def load_or_train_mnist_flow(
     device = torch.device(device if device is not None else "cpu")
     model = build_model(recipe["config"]).to(device)
     train = recipe["train"]
-    state = load_checkpoint(path, recipe["config"], map_location=device) if path.is_file() else None
-    if state is not None and int(state["step"]) >= train["steps"]:
-        model.load_state_dict(state["model"])
-    else:
-        images, _ = load_mnist("train")
-        held_out, _ = load_mnist("test")
-        train_flow(
-            model, images, **train, eval_images=held_out, eval_every=250,
-            checkpoint_dir=path.parent, checkpoint_every=250, progress=progress,
-        )  # fmt: skip
+    with _exclusive(path.parent / ".lock"):
+        state = load_checkpoint(path, recipe["config"], map_location=device) if path.is_file() else None
+        if state is not None and int(state["step"]) >= train["steps"]:
+            model.load_state_dict(state["model"])
+        else:
+            images, _ = load_mnist("train")
+            held_out, _ = load_mnist("test")
+            train_flow(
+                model, images, **train, eval_images=held_out, eval_every=250,
+                checkpoint_dir=path.parent, checkpoint_every=250, progress=progress,
+            )  # fmt: skip
     return model.eval()
