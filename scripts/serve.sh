@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh docs
-export NO_MKDOCS_2_WARNING=1 MPLBACKEND=Agg
+export NO_MKDOCS_2_WARNING=1
 exec .venv/bin/mkdocs serve --dev-addr 127.0.0.1:8000 "$@"

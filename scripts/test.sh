@@ -3,7 +3,8 @@
 # then the whole pytest suite, including the headless-browser check of every built page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export NO_MKDOCS_2_WARNING=1 MPLBACKEND=Agg PYTHONHASHSEED=0
+# No MPLBACKEND here: the notebook kernels need their inline backend to show figures.
+export NO_MKDOCS_2_WARNING=1 PYTHONHASHSEED=0
 t0=$SECONDS
 
 bash scripts/install.sh docs,test
@@ -13,7 +14,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
   else
-    echo "chromium is missing and cannot be installed here (not root): the browser test will fail" >&2
+    echo "chromium is missing and cannot be installed here (not root); the browser test falls back to" \
+      "Google Chrome if present (DNNF_CHROMIUM names another binary)" >&2
   fi
 fi
 

@@ -205,3 +205,14 @@ def test_bits_per_dim_convention():
         bits_per_dim(lp, num_dims=0)
     with pytest.raises(TypeError, match="log_prob_x"):
         bits_per_dim(-1000.0)
+
+
+def test_models_reject_wrong_input_shapes():
+    """Bad input to a whole model gets a clear error naming the expected shape, not a deep torch error."""
+    nice, glow = nice_mnist(image_shape=(1, 8, 8), hidden=8), _small_glow()
+    with pytest.raises(ValueError, match=r"\(batch, 1, 8, 8\)"):
+        nice.log_prob(torch.rand(2, 64))  # the seed's flattened input
+    with pytest.raises(ValueError, match=r"\(batch, C, H, W\)"):
+        glow.log_prob(torch.rand(2, 8, 8))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        glow.log_prob(255 * torch.rand(2, 1, 8, 8))  # raw 8-bit pixels instead of [0, 1]

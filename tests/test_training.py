@@ -165,3 +165,17 @@ def test_bad_inputs_raise_named_errors():
         rank_slice(torch.zeros(10, 3), rank=0, world_size=4)
     with pytest.raises(TypeError, match="state must be a dict"):
         save_checkpoint([1, 2], "unused.pt")
+
+
+def test_evaluation_mean_and_standard_error_match_per_image_values():
+    """Page flows/training, held-out bits/dim: the mean of (L) over the images and its error s/sqrt(N)."""
+    from dnnf.data import dequantize
+    from dnnf.flows import bits_per_dim
+
+    model, images = StandIn(), _images(50)
+    mean, stderr = evaluate_bits_per_dim(model, images, batch_size=7, seed=4, return_stderr=True)
+    with torch.no_grad():
+        per_image = bits_per_dim(model.log_prob(dequantize(images, torch.Generator().manual_seed(4))), 36)
+    assert math.isclose(mean, float(per_image.double().mean()), rel_tol=1e-6)
+    assert math.isclose(stderr, float(per_image.double().std() / math.sqrt(50)), rel_tol=1e-5)
+    assert evaluate_bits_per_dim(model, images, batch_size=7, seed=4) == mean

@@ -158,6 +158,8 @@ def test_only_the_deploy_job_can_write(workflows: dict[str, dict]):
             writes = {scope for scope, level in perms.items() if level == "write"}
             if (name, job_id) == ("ci.yml", "deploy"):
                 assert perms == {"pages": "write", "id-token": "write"}, perms
+            elif (name, job_id) == ("ci.yml", "notebooks"):
+                assert perms == {"contents": "write"}, perms  # pushes the Colab notebooks branch
             else:
                 assert writes == set(), f"{name}:{job_id} writes {writes}"
                 assert set(perms.values()) <= {"read", "none"}, perms
@@ -288,3 +290,14 @@ def test_gpu_job_is_gated_and_reruns_the_examples_on_cuda(workflows: dict[str, d
     assert "mkdocs build --strict" in script
     assert "scripts/bench_*.py" in script
     assert "torch.cuda.is_available()" in script, "fail loudly instead of silently running on the CPU"
+
+
+def test_notebooks_branch_job_runs_only_on_main_and_matches_the_site_config(ci: dict):
+    """The "Open in Colab" links (scripts/site/hooks.py) point at the branch this job pushes."""
+    job = ci["jobs"]["notebooks"]
+    assert job["needs"] in ("test", ["test"])
+    assert _only_on_main_push(job["if"]), job["if"]
+    script = "\n".join(str(step.get("run", "")) for step in job["steps"])
+    mkdocs = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    branch = mkdocs["extra"]["notebooks_branch"]
+    assert f"--initial-branch={branch}" in script and script.rstrip().endswith(branch)

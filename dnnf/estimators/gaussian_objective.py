@@ -180,9 +180,9 @@ def stationary_points(
     r"""Every stationary point of $J$ found by Newton's method from a grid of starts in a rectangle.
 
     Newton runs on $(\mu, \tau = \log\sigma)$, so iterates keep $\sigma>0$; steps are capped at length 1 so
-    that a start far from a root cannot jump across the region. Converged points
-    ($\|\nabla J\|_\infty < $ ``tol``) inside the rectangle are de-duplicated and classified by the
-    eigenvalues of :func:`gaussian_objective_hessian`.
+    that a start far from a root cannot jump across the region. Converged points (largest gradient entry
+    below ``tol``) inside the rectangle are de-duplicated and classified by the eigenvalues of
+    :func:`gaussian_objective_hessian`.
 
     Parameters
     ----------

@@ -191,7 +191,8 @@ def basin_minimizer(
 def iterations_to_reach(trajectory: Trajectory, target: tuple[float, float], tol: float = 1e-2) -> int | None:
     r"""First step $k$ from which the run stays within ``tol`` of ``target``.
 
-    That is, every $j \geq k$ has $\|(\mu_j,\sigma_j) - (\mu^\star,\sigma^\star)\|_2 <$ ``tol``.
+    That is, every $j \geq k$ has $\|(\mu_j,\sigma_j) - (\mu^\star,\sigma^\star)\|_2 < \delta$,
+    with $\delta$ = ``tol``.
 
     Returns
     -------

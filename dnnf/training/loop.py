@@ -73,8 +73,8 @@ def _num_dims(images: torch.Tensor) -> int:
 
 @torch.no_grad()
 def evaluate_bits_per_dim(
-    model: nn.Module, images: torch.Tensor, batch_size: int = 500, seed: int = 0
-) -> float:
+    model: nn.Module, images: torch.Tensor, batch_size: int = 500, seed: int = 0, return_stderr: bool = False
+) -> float | tuple[float, float]:
     r"""Held-out bits per dimension of ``model`` on ``images``, averaged over all images.
 
     Each image is dequantised once with noise from a generator seeded with ``seed`` (so the number is
@@ -92,11 +92,14 @@ def evaluate_bits_per_dim(
         Images per forward pass.
     seed : int
         Seed of the dequantisation noise.
+    return_stderr : bool
+        Also return the standard error of the mean over the images, $s/\sqrt{N}$ with $s$ the
+        sample standard deviation of the per-image bits per dimension.
 
     Returns
     -------
-    float
-        Mean bits per dimension.
+    float or tuple of float
+        Mean bits per dimension, or ``(mean, standard error)``.
     """
     _check_images("images", images)
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -106,17 +109,21 @@ def evaluate_bits_per_dim(
     model.eval()
     rank, world_size = rank_and_world_size()
     generator = torch.Generator().manual_seed(seed)
-    x_all = dequantize(images, generator=generator)
+    x_all = dequantize(images.cpu(), generator=generator)  # CPU noise: the same numbers on any device
     mine = torch.arange(rank, len(images), world_size)
-    total = torch.zeros(2, dtype=torch.float64, device=device)  # (sum of bpd, count)
+    total = torch.zeros(3, dtype=torch.float64, device=device)  # (count, sum, sum of squares)
     for start in range(0, len(mine), batch_size):
         x = x_all[mine[start : start + batch_size]].to(device)
-        bpd = bits_per_dim(model.log_prob(x), num_dims=_num_dims(images))
-        total += torch.stack([bpd.double().sum(), torch.tensor(float(len(x)), device=device)])
+        bpd = bits_per_dim(model.log_prob(x), num_dims=_num_dims(images)).double()
+        total += torch.stack([torch.tensor(float(len(x)), device=device), bpd.sum(), bpd.pow(2).sum()])
     if world_size > 1:
         dist.all_reduce(total)
     model.train(was_training)
-    return float(total[0] / total[1])
+    n, mean = float(total[0]), float(total[1] / total[0])
+    if not return_stderr:
+        return mean
+    variance = max(float(total[2]) - n * mean**2, 0.0) / max(n - 1, 1)
+    return mean, math.sqrt(variance / n)
 
 
 def train_flow(
@@ -198,6 +205,7 @@ def train_flow(
             raise ValueError(f"{name} must be a non-negative int, got {value!r}")
     if not (lr > 0 and grad_clip > 0):
         raise ValueError(f"lr and grad_clip must be positive, got {lr!r} and {grad_clip!r}")
+    train_images = train_images.cpu()  # batches and noise are drawn on the CPU: same run on any device
     config = getattr(model, "config", None)
     rank, world_size = rank_and_world_size()
     device = next(model.parameters()).device

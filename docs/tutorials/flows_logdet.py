@@ -91,7 +91,8 @@ for name, (layer, shape, kind) in layers.items():
     returned = layer(x)[1]
     reference = jacobian_logabsdet(layer, x)
     diff = (returned - reference).abs().max().item()
-    print(f"{name:34s} {str(tuple(shape)):>14s} {returned[0].item():12.6f} {reference[0].item():12.6f} {diff:9.1e}")
+    row = f"{name:34s} {str(tuple(shape)):>14s} {returned[0].item():12.6f} {reference[0].item():12.6f}"
+    print(f"{row} {diff:9.1e}")
 
 # %% [markdown]
 # ## Whole models

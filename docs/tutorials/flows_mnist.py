@@ -73,8 +73,8 @@ for arch in ("nice", "glow"):
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for arch, history in histories.items():
-    bpd = evaluate_bits_per_dim(models[arch], test_images.to(device))
-    print(f"{arch}: held-out {bpd:.3f} bits/dim")
+    bpd, stderr = evaluate_bits_per_dim(models[arch], test_images, return_stderr=True)
+    print(f"{arch}: held-out {bpd:.3f} ± {stderr:.3f} bits/dim (± one standard error over the images)")
     train = torch.tensor(history["train_bpd"])
     smooth = torch.nn.functional.avg_pool1d(train[None, None], 25, stride=1)[0, 0]
     ax.plot(range(25, len(train) + 1), smooth, label=f"{arch}: training batches (moving average)")

@@ -86,6 +86,9 @@ _files = None  # the build's Files, for rewriting links written in notebook Mark
 
 # --------------------------------------------------------------------------------------------- config
 def on_config(config, **kwargs):
+    # Kernels inherit the environment: a non-interactive MPLBACKEND (e.g. Agg) would make plt.show()
+    # draw nothing, and tutorial pages would lose their figures.
+    os.environ.pop("MPLBACKEND", None)
     nb = config.plugins.get("mkdocs-jupyter")
     if nb is None:
         return config
@@ -225,7 +228,7 @@ def _colab_url(config, name: str) -> str | None:
     if not repo.startswith("https://github.com/"):
         return None
     slug = repo.removeprefix("https://github.com/")
-    branch = config["extra"].get("notebooks_branch", "gh-pages")
+    branch = config["extra"].get("notebooks_branch", "notebooks")
     return f"https://colab.research.google.com/github/{slug}/blob/{branch}/{TUTORIALS_DIR}/{name}.ipynb"
 
 
