@@ -142,8 +142,10 @@ def importance_sampling(
     if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     if not all(hasattr(proposal, a) for a in ("choose", "levels", "max_leap")):
-        raise TypeError("proposal must be a FixedTilt, BridgeTilt or ZeroVarianceTilt (or provide "
-                        "choose(), levels and max_leap)")
+        raise TypeError(
+            "proposal must be a FixedTilt, BridgeTilt or ZeroVarianceTilt (or provide "
+            "choose(), levels and max_leap)"
+        )
     built_for = getattr(proposal, "problem", problem)
     if built_for != problem:
         # a state-dependent proposal for another question may put q = 1 where a loss can still
