@@ -170,7 +170,7 @@ def test_seed_recipe_barely_moves_pixels_of_a_weak_gradient():
 
 
 def test_langevin_matches_ula_stationary_law():
-    """docs/inpainting/index.md eq. (7): on a Gaussian far from the box faces, projected Langevin samples
+    """docs/inpainting/index.md eq. (8): on a Gaussian far from the box faces, projected Langevin samples
     the unadjusted chain's stationary law N(m, Lambda_UU^{-1} (I - eta Lambda_UU / 2)^{-1}), m = eq. (5).
     Tolerances: 4.5 standard errors of the sample mean and of the sample variance (n = 4000 chains)."""
     slow = make_gaussian(15, scale=0.0003)

@@ -22,7 +22,7 @@ def test_mean_fill_uses_known_pixels_or_given_mean_image():
 
 
 def test_diffusion_fill_reproduces_a_ramp():
-    """docs/inpainting/index.md eq. (8): a linear ramp in x is discrete-harmonic with zero flux at the
+    """docs/inpainting/index.md eq. (7): a linear ramp in x is discrete-harmonic with zero flux at the
     top and bottom, so filling its middle columns from the first and last gives the ramp back."""
     ramp = torch.linspace(0.1, 0.9, 28, dtype=torch.float64).expand(1, 1, 28, 28).clone()
     known = torch.zeros(28, 28, dtype=torch.bool)
@@ -33,7 +33,7 @@ def test_diffusion_fill_reproduces_a_ramp():
 
 
 def test_diffusion_fill_solves_the_discrete_laplace_equation():
-    """docs/inpainting/index.md eq. (8), against a direct dense solve of the same linear system."""
+    """docs/inpainting/index.md eq. (7), against a direct dense solve of the same linear system."""
     g = torch.Generator().manual_seed(1)
     side = 10
     image = torch.rand(1, 1, side, side, generator=g, dtype=torch.float64)

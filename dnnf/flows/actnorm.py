@@ -46,6 +46,9 @@ class ActNorm(Flow):
         self.log_scale = nn.Parameter(torch.zeros(num_channels))
         self.register_buffer("initialized", torch.tensor(False))
 
+    def extra_repr(self) -> str:
+        return f"num_channels={self.num_channels}, initialized={bool(self.initialized)}"
+
     def _view(self, p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return p.view(1, -1, *([1] * (x.dim() - 2)))
 

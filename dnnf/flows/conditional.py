@@ -74,6 +74,9 @@ class ConditionalConv1x1Coupling(Flow):
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
+    def extra_repr(self) -> str:
+        return f"num_channels={self.num_channels}, scale_bound={self.scale_bound}"
+
     def _check(self, name: str, x: torch.Tensor) -> None:
         check_tensor_rank(name, x, 4, "(batch, 2C, H, W)")
         check_channels(name, x, self.num_channels)

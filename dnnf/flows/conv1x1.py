@@ -114,6 +114,9 @@ class InvertibleConv1x1(Flow):
         self.weight = nn.Parameter(weight.detach().clone())
         self._slogdet()  # reject a singular initial weight now rather than at the first batch
 
+    def extra_repr(self) -> str:
+        return f"num_channels={self.num_channels}"
+
     def _slogdet(self) -> torch.Tensor:
         sign, logabsdet = torch.linalg.slogdet(self.weight)
         if bool(sign == 0) or not bool(torch.isfinite(logabsdet)):
@@ -162,6 +165,9 @@ class InvertibleConv1x1LU(Flow):
         self.lower = nn.Parameter(torch.tril(lower, -1).to(dtype))
         self.upper = nn.Parameter(torch.triu(upper, 1).to(dtype))
         self.log_abs_s = nn.Parameter(torch.log(s.abs()).to(dtype))
+
+    def extra_repr(self) -> str:
+        return f"num_channels={self.num_channels}"
 
     def s(self) -> torch.Tensor:
         r"""Return $s = \sigma \odot e^{\lambda}$."""

@@ -61,6 +61,9 @@ class _Coupling(Flow):
         self.split = split
         self.swap = bool(swap)
 
+    def extra_repr(self) -> str:
+        return f"split={self.split!r}, swap={self.swap}"
+
     def _params(self, a: torch.Tensor, b: torch.Tensor, factor: int) -> torch.Tensor:
         out = self.conditioner(a)
         expected = (b.shape[0], factor * b.shape[1], *b.shape[2:])

@@ -33,6 +33,9 @@ class _Base(nn.Module):
         super().__init__()
         self.event_shape = _as_shape(event_shape)
 
+    def extra_repr(self) -> str:
+        return f"event_shape={tuple(self.event_shape)}"
+
     def _check(self, z: torch.Tensor) -> None:
         if not torch.is_tensor(z):
             raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")

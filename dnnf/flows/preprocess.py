@@ -40,6 +40,9 @@ class LogitTransform(Flow):
             raise ValueError(f"alpha must satisfy 0 < alpha < 0.5, got {alpha!r}")
         self.alpha = alpha
 
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Return ``(logit(p), log|det J|)``.
 

@@ -51,6 +51,9 @@ class Squeeze(Flow):
         super().__init__()
         self.factor = check_positive_int("factor", factor)
 
+    def extra_repr(self) -> str:
+        return f"factor={self.factor}"
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(squeezed x, 0)``."""
         return _squeeze(x, self.factor, "x"), x.new_zeros(x.shape[0])
@@ -66,6 +69,9 @@ class Unsqueeze(Flow):
     def __init__(self, factor: int = 2) -> None:
         super().__init__()
         self.factor = check_positive_int("factor", factor)
+
+    def extra_repr(self) -> str:
+        return f"factor={self.factor}"
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(unsqueezed x, 0)``."""
@@ -85,6 +91,9 @@ class Flatten(Flow):
         if not shape or not all(isinstance(s, int) and s > 0 for s in shape):
             raise ValueError(f"event_shape must be a tuple of positive ints, got {event_shape!r}")
         self.event_shape = shape
+
+    def extra_repr(self) -> str:
+        return f"event_shape={self.event_shape}"
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(x flattened, 0)``."""
@@ -123,6 +132,9 @@ class Split(Flow):
             raise TypeError(f"inner must be a dnnf.flows.Flow, got {type(inner).__name__}")
         self.inner = inner
         self.keep = check_positive_int("keep", keep)
+
+    def extra_repr(self) -> str:
+        return f"keep={self.keep}"
 
     def _parts(self, x: torch.Tensor, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         check_tensor_rank(name, x, (2, 3, 4, 5), "(batch, C, ...)")

@@ -7,6 +7,7 @@ The chapter's library: masks (:mod:`~dnnf.inpainting.masks`), hole-only metrics
 
 from dnnf.inpainting.ascent import SEED_RECIPE, InpaintingResult, box_bounds, initial_fill, inpaint
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
+from dnnf.inpainting.compare import format_psnr_table, inpainting_methods, psnr_table
 from dnnf.inpainting.langevin import LangevinResult, langevin_inpaint
 from dnnf.inpainting.masks import (
     MASK_KINDS,
@@ -27,14 +28,17 @@ __all__ = [
     "centre_square_mask",
     "diffusion_fill",
     "expand_mask",
+    "format_psnr_table",
     "half_mask",
     "initial_fill",
     "inpaint",
+    "inpainting_methods",
     "langevin_inpaint",
     "make_mask",
     "mean_fill",
     "mse",
     "psnr",
+    "psnr_table",
     "random_pixel_mask",
     "ssim",
 ]

@@ -129,7 +129,7 @@ def inpaint(
     known: torch.Tensor,
     *,
     optimizer: str = "adam",
-    lr: float = 0.02,
+    lr: float = 0.03,
     num_steps: int = 300,
     schedule: str = "cosine",
     tol: float | None = 1e-4,

@@ -112,7 +112,8 @@ def diffusion_fill(
         if not bool(active.any()):
             return x
     warnings.warn(
-        f"diffusion_fill did not reach tol={tol} in {max_iters} sweeps (last change {change.max().item():.2e})",
+        f"diffusion_fill did not reach tol={tol} in {max_iters} sweeps "
+        f"(last change {change.max().item():.2e})",
         RuntimeWarning,
         stacklevel=2,
     )

@@ -58,12 +58,18 @@ def plot_stationary_points(ax: Axes, points: Sequence[StationaryPoint], annotate
 
 
 def plot_trajectory(
-    ax: Axes, trajectory: Trajectory, label: str | None = None, color: str = "tab:orange", every: int = 1
+    ax: Axes,
+    trajectory: Trajectory,
+    label: str | None = None,
+    color: str = "tab:orange",
+    every: int = 1,
+    linewidth: float = 1.0,
+    alpha: float = 0.9,
 ) -> Axes:
     """Draw the path (mu_k, sigma_k) of a run, every ``every``-th iterate; the start is a square."""
     mu = trajectory.mu.numpy()[::every]
     sigma = trajectory.sigma.numpy()[::every]
-    ax.plot(mu, sigma, "-", color=color, linewidth=1, alpha=0.9, label=label)
+    ax.plot(mu, sigma, "-", color=color, linewidth=linewidth, alpha=alpha, label=label)
     ax.plot(mu[0], sigma[0], "s", color=color, markersize=7)
     return ax
 

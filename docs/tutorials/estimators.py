@@ -17,7 +17,8 @@
 # it maps
 #
 # $$
-# J(\mu, \sigma) = \mathbb{E}_{X \sim \mathcal{N}(\mu, \sigma^2)}[X \sin X] + \tfrac12(\mu - 1)^2 + \sigma - \log\sigma
+# J(\mu, \sigma) = \mathbb{E}_{X \sim \mathcal{N}(\mu, \sigma^2)}[X \sin X]
+# + \tfrac12(\mu - 1)^2 + \sigma - \log\sigma
 # $$
 #
 # over the half-plane $\sigma > 0$, finds all its stationary points from the closed form, minimises it with
@@ -64,11 +65,13 @@ torch.manual_seed(0)
 
 # %%
 for mu, sigma in [(0.0, 1.0), (2.0, 0.5), (-1.0, 2.0)]:
-    q = Normal(torch.tensor(mu, dtype=torch.float64), torch.tensor(sigma, dtype=torch.float64))
+    q = Normal(torch.tensor(mu, dtype=torch.float64),
+               torch.tensor(sigma, dtype=torch.float64))
     draws = x_sin_x(q.sample((1_000_000,)))
     mc, se = draws.mean().item(), draws.std().item() / 1000
     exact = expected_x_sin_x(mu, sigma).item()
-    print(f"mu={mu:+.1f} sigma={sigma:.1f}: closed form {exact:+.5f}, MC {mc:+.5f} ± {se:.5f}")
+    print(f"mu={mu:+.1f} sigma={sigma:.1f}: closed form {exact:+.5f}, "
+          f"MC {mc:+.5f} ± {se:.5f}")
 
 # %% [markdown]
 # ## Every stationary point
@@ -81,7 +84,8 @@ for mu, sigma in [(0.0, 1.0), (2.0, 0.5), (-1.0, 2.0)]:
 points = stationary_points()
 for p in points:
     ev = ", ".join(f"{e:+.6f}" for e in p.hessian_eigenvalues)
-    print(f"{p.kind:8s} mu={p.mu:.12f} sigma={p.sigma:.12f} J={p.value:.12f} eigenvalues=({ev})")
+    print(f"{p.kind:8s} mu={p.mu:.12f} sigma={p.sigma:.12f} J={p.value:.12f}")
+    print(f"         Hessian eigenvalues ({ev})")
 
 fig, ax = plt.subplots(figsize=(8, 5.5))
 plot_objective_map(ax)
@@ -104,29 +108,35 @@ print("basin of (2, 2.5):", global_min)
 # %% [markdown]
 # ## Optimising with the two estimators
 #
-# Both runs use $\sigma = e^\tau$ (so no step can leave the half-plane), 32 draws per step, a constant step
+# All runs use $\sigma = e^\tau$ (so no step can leave the half-plane), 32 draws per step, a constant step
 # 0.1, and Polyak–Ruppert averaging of the iterates after a burn-in of 300 steps. The deterministic part of
-# $J$ is differentiated exactly; only $\nabla\mathbb{E}[X\sin X]$ is estimated.
+# $J$ is differentiated exactly; only $\nabla\mathbb{E}[X\sin X]$ is estimated. The map shows the raw
+# iterates (thin) and their running averages (bold).
 
 # %%
 n_steps, burn_in = 1500, 300
 runs = {}
-for start, name in [((0.0, 1.0), "from (0, 1)"), ((2.0, 2.5), "from (2, 2.5)")]:
+starts = {"from (0, 1)": (0.0, 1.0), "from (2, 2.5)": (2.0, 2.5)}
+for name, start in starts.items():
     for estimator, baseline in [("pathwise", None), ("score", "loo")]:
         torch.manual_seed(1)
         raw = optimize_gaussian_objective(
-            estimator, *start, lr=0.1, n_steps=n_steps, n_samples=32, baseline=baseline
+            estimator, *start, lr=0.1, n_steps=n_steps, n_samples=32,
+            baseline=baseline,
         )
         runs[(name, estimator)] = (raw, running_average(raw, burn_in))
 
-fig, ax = plt.subplots(figsize=(8, 5.5))
-plot_objective_map(ax, mu_range=(-0.3, 2.6), sigma_range=(0.3, 2.8))
+fig, ax = plt.subplots(figsize=(8, 6))
+plot_objective_map(ax, mu_range=(-0.3, 2.7), sigma_range=(0.3, 4.0))
 colors = {"pathwise": "tab:orange", "score": "tab:cyan"}
 for (name, estimator), (raw, avg) in runs.items():
-    plot_trajectory(ax, raw, label=f"{estimator} {name}", color=colors[estimator], every=5)
+    c = colors[estimator]
+    plot_trajectory(ax, raw, color=c, every=5, linewidth=0.5, alpha=0.5)
+    plot_trajectory(ax, avg, label=f"{estimator} {name}", color=c,
+                    linewidth=2.5)
 plot_stationary_points(ax, points, annotate=False)
 ax.legend(loc="upper left", fontsize=8)
-ax.set_title("SGD iterates (every 5th) against the exact stationary points")
+ax.set_title("SGD iterates and their averages vs the exact stationary points")
 plt.show()
 
 # %%
@@ -135,27 +145,38 @@ for (name, estimator), (raw, avg) in runs.items():
     target = local_min if name == "from (0, 1)" else global_min
     err = torch.hypot(avg.mu - target[0], avg.sigma - target[1])
     style = "-" if name == "from (0, 1)" else "--"
-    ax.semilogy(err.numpy(), style, color=colors[estimator], label=f"{estimator} {name}")
+    ax.semilogy(err.numpy(), style, color=colors[estimator],
+                label=f"{estimator} {name}")
     k = iterations_to_reach(avg, target, 1e-2)
-    print(f"{estimator:8s} {name}: final error {err[-1].item():.4f}, within 1e-2 from step {k}")
+    print(f"{estimator:8s} {name}: final error {err[-1].item():.4f}, "
+          f"within 1e-2 from step {k}")
 ax.axhline(1e-2, color="gray", linestyle=":")
 ax.axvline(burn_in, color="gray", linewidth=0.5)
 ax.set_xlabel("step k")
-ax.set_ylabel("distance of averaged iterate to its basin's minimiser")
+ax.set_ylabel("distance to the basin's minimiser")
 ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
+# From $(0, 1)$ both estimators settle on the local minimiser, the pathwise one about three times faster
+# (its per-sample variance there is 0.85 against 2.6 with the baseline). From $(2, 2.5)$ both head for the
+# global minimiser, but 32 draws per step are not enough to pin it down to $10^{-2}$ in 1,500 steps: the
+# per-sample variance there is 25 to 35 times larger and the basin is flatter (smallest Hessian
+# eigenvalue 0.59 against 1.59). The benchmark (`scripts/bench_estimators.py`) uses 256 draws per step
+# for that start.
+
+# %% [markdown]
 # ## Which estimator has the smaller variance?
 #
-# `estimator_statistics` copies the parameters over a grid of $(\mu, \sigma)$ and over 128 independent
-# batches of 16 draws, so one backward pass gives every batch estimate; the per-sample variance is
-# $n\,\mathrm{Var}[\hat g_n]$, summed over the two coordinates $(\mu, \tau)$. Red means the first-named
-# estimator has the larger variance.
+# `estimator_statistics` copies the parameters over a grid of $(\mu, \sigma)$ and over 400 independent
+# batches of 8 draws, so one backward pass gives every batch estimate; the per-sample variance is
+# $n\,\mathrm{Var}[\hat g_n]$, summed over the two coordinates $(\mu, \tau)$. Each panel maps
+# $\log_{10}$ of a ratio of variances: red where the numerator (the first-named estimator) is the noisier,
+# blue where it is the quieter. The black line is where they are equal.
 
 # %%
-mu_grid = torch.linspace(-2.0, 4.0, 49, dtype=torch.float64)
-sigma_grid = torch.linspace(0.1, 3.5, 35, dtype=torch.float64)
+mu_grid = torch.linspace(-2.0, 6.0, 41, dtype=torch.float64)
+sigma_grid = torch.linspace(0.15, 3.5, 28, dtype=torch.float64)
 mm, ss = torch.meshgrid(mu_grid, sigma_grid, indexing="xy")
 
 
@@ -166,7 +187,8 @@ def make_normal(mu, tau):
 def total_variance(estimator, baseline):
     torch.manual_seed(2)
     stats = estimator_statistics(
-        estimator, x_sin_x, make_normal, [mm, ss.log()], 16, 128, baseline=baseline
+        estimator, x_sin_x, make_normal, [mm, ss.log()], 8, 400,
+        baseline=baseline,
     )
     return sum(stats.per_sample_variance)
 
@@ -175,21 +197,26 @@ v_path = total_variance("pathwise", None)
 v_score = total_variance("score", None)
 v_loo = total_variance("score", "loo")
 
-fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
-plot_log_ratio_map(axes[0], mm, ss, v_score, v_path, "score (no baseline) / pathwise")
-plot_log_ratio_map(axes[1], mm, ss, v_loo, v_score, "score with leave-one-out / score without")
+fig, axes = plt.subplots(2, 1, figsize=(8, 10))
+plot_log_ratio_map(axes[0], mm, ss, v_score, v_path,
+                   "score (no baseline) / pathwise")
+plot_log_ratio_map(axes[1], mm, ss, v_loo, v_score,
+                   "score with leave-one-out / score without")
 for ax in axes:
     plot_stationary_points(ax, points, annotate=False)
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Left: the pathwise estimator wins (blue) where $\sigma$ is small, in particular at the seed's local
-# minimum, and loses (red) for large $\sigma$, including at the global minimum: its $\tau$-component
+# Top: below a curve at $\sigma \approx 1.3$–$1.75$ (red) the score function is the noisier and the
+# pathwise estimator wins, in particular at the seed's local minimum and at the saddle; above it (blue)
+# the score function wins, including at the global minimum. The pathwise $\tau$-component
 # $\sigma\varepsilon\,(\sin X + X\cos X)$ grows like $\sigma^2$, while the score function's
-# $X\sin X\,(\varepsilon^2 - 1)$ grows only like $\sigma$. Right: the leave-one-out baseline helps near
-# the origin but hurts where $\mathbb{E}[X\sin X]$ is far from the value that would minimise the variance,
-# e.g. around $\mu = 5$. A baseline is a control variate, not a guaranteed improvement.
+# $X\sin X\,(\varepsilon^2 - 1)$ grows only like $\sigma$. Bottom: the leave-one-out baseline helps
+# (blue) at small $\sigma$ (below about 0.5 everywhere, and up to about 1.2 around the local minimum) but
+# hurts (red) in large regions, e.g. between $\mu = 1.5$ and 3 at $\sigma \approx 1$ and around
+# $(5, 1)$, where $\mathbb{E}[X\sin X]$ is far from the variance-minimising constant. A baseline is a control variate to
+# be checked, not a guaranteed improvement.
 #
 # ## Exercise
 #
@@ -199,14 +226,19 @@ plt.show()
 # <details><summary>Solution</summary>
 #
 # ```python
-# q = Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
-# estimate = pathwise_surrogate(x_sin_x, q, 100_000) + 0.5 * (0 - 1) ** 2 + 1 - math.log(1)
-# print(estimate.item(), gaussian_objective(0.0, 1.0).item())  # both about 2.1065
+# q = Normal(torch.tensor(0.0, dtype=torch.float64),
+#            torch.tensor(1.0, dtype=torch.float64))
+# e_xsinx = pathwise_surrogate(x_sin_x, q, 100_000)
+# estimate = e_xsinx + 0.5 * (0 - 1) ** 2 + 1 - math.log(1)
+# print(estimate.item(), gaussian_objective(0.0, 1.0).item())  # both near 2.1065
 # ```
 #
 # </details>
 
 # %%
-q = Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
-estimate = pathwise_surrogate(x_sin_x, q, 100_000) + 0.5 * (0 - 1) ** 2 + 1 - math.log(1)
-print(f"estimate {estimate.item():.4f}, closed form {gaussian_objective(0.0, 1.0).item():.4f}")
+q = Normal(torch.tensor(0.0, dtype=torch.float64),
+           torch.tensor(1.0, dtype=torch.float64))
+e_xsinx = pathwise_surrogate(x_sin_x, q, 100_000)
+estimate = e_xsinx + 0.5 * (0 - 1) ** 2 + 1 - math.log(1)
+exact = gaussian_objective(0.0, 1.0).item()
+print(f"estimate {estimate.item():.4f}, closed form {exact:.4f}")
