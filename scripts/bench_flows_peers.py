@@ -10,12 +10,13 @@ Pairs of about the same parameter count:
 Every model sees the same dequantised pixels through the same logit preprocessing
 (:class:`dnnf.flows.LogitTransform`, whose log-determinant is included), is trained by the same loop
 (:func:`dnnf.training.train_flow`: Adam, lr 1e-3, batches of 64, same seed), for the number of steps
-that fills the time budget at its measured speed, and is scored by the same
+that fills the time budget at its measured speed (CPU time of the process on a CPU, so that other jobs on
+the machine do not change the outcome; wall-clock time on a GPU), and is scored by the same
 :func:`dnnf.training.evaluate_bits_per_dim` on the 1,000 held-out images. Not a test: it prints a table.
 
 Usage::
 
-    python scripts/bench_flows_peers.py --budget 60          # seconds of training per model
+    python scripts/bench_flows_peers.py --budget 60          # CPU seconds of training per model
     DNNF_DEVICE=cuda python scripts/bench_flows_peers.py     # on a GPU
 """
 
@@ -75,25 +76,34 @@ def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def clock(device: torch.device) -> float:
+    """CPU seconds of this process (all its threads) on the CPU, so that other jobs on the machine do not
+    shrink a model's budget; wall-clock seconds after a synchronisation on a GPU."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        return time.perf_counter()
+    return time.process_time()
+
+
 def seconds_per_step(model: nn.Module, images: torch.Tensor, device: torch.device, batch: int = 64) -> float:
-    """Median time of a few forward/backward passes (after one warm-up pass that also runs ActNorm's init)."""
+    """Median time of three forward/backward passes after a warm-up pass (which runs ActNorm's init)."""
     x = dequantize(images[:batch], generator=torch.Generator().manual_seed(1)).to(device)
     times = []
     for _ in range(4):
-        start = time.perf_counter()
+        start = clock(device)
         model.zero_grad()
         (-model.log_prob(x).mean()).backward()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
+        times.append(clock(device) - start)
     model.zero_grad()
     return sorted(times[1:])[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--budget", type=float, default=60.0, help="training seconds per model")
+    parser.add_argument("--budget", type=float, default=60.0, help="training CPU seconds per model")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (CPU time counts them all)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     device = default_device()
     train_images, _ = load_mnist("train")
@@ -105,7 +115,10 @@ def main() -> None:
         "dnnf nice_mnist (4 couplings, 3 x 256 hidden)": lambda: nice_mnist(hidden=256, num_hidden_layers=3),
         "zuko NICE/RealNVP (4 couplings, 3 x 200 hidden)": lambda: zuko_nice(4, 200, 3),
     }
-    print(f"device {device}; budget {args.budget:.0f} s of training per model; offline MNIST 4,000/1,000")
+    unit = "GPU wall-clock" if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
+    print(
+        f"device {device}; {args.budget:.0f} {unit} seconds of training per model; offline MNIST 4,000/1,000"
+    )
     print(f"{'model':52s} {'params':>9s} {'s/step':>7s} {'steps':>6s} {'train s':>8s} {'held-out bpd':>12s}")
     for label, build in candidates.items():
         torch.manual_seed(0)
@@ -113,9 +126,9 @@ def main() -> None:
         step_time = seconds_per_step(model, train_images, device)
         steps = max(1, int(args.budget / step_time))
         # the timing passes initialised ActNorm layers on a batch, as train_flow's first pass would
-        start = time.perf_counter()
+        start = clock(device)
         train_flow(model, train_images, steps=steps, batch_size=64, lr=1e-3, seed=0, progress=False)
-        elapsed = time.perf_counter() - start
+        elapsed = clock(device) - start
         bpd = evaluate_bits_per_dim(model, held_out)
         print(f"{label:52s} {n_params(model):9,d} {step_time:7.3f} {steps:6d} {elapsed:8.1f} {bpd:12.3f}")
 

@@ -24,5 +24,6 @@ t1=$SECONDS
 echo "== strict site build (tutorials executed): $((SECONDS - t1)) s"
 
 t2=$SECONDS
-DNNF_SITE_DIR=site .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
+# Two xdist workers on two cores: one thread each, or torch oversubscribes the CPU (10-50x slower).
+OMP_NUM_THREADS=1 DNNF_SITE_DIR=site .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
 echo "== tests: $((SECONDS - t2)) s; total: $((SECONDS - t0)) s"

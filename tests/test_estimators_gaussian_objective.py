@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, optimize
 from torch.distributions import Normal
 from torch.func import hessian
@@ -51,6 +53,19 @@ def test_gradient_and_hessian_closed_forms(mu, sigma):
     torch.testing.assert_close(gaussian_objective_gradient(mu, sigma), auto_grad, rtol=1e-12, atol=1e-12)
     auto_hess = hessian(lambda v: gaussian_objective(v[0], v[1]))(x.detach())
     torch.testing.assert_close(gaussian_objective_hessian(mu, sigma), auto_hess, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(mu=st.floats(-10.0, 10.0), sigma=st.floats(0.05, 5.0))
+def test_gradient_closed_form_property(mu, sigma):
+    """gaussian-objective.md, eq. (2) and the heat equation: random points, against autograd of eq. (1)."""
+    x = torch.tensor([mu, sigma], dtype=torch.float64, requires_grad=True)
+    (auto_grad,) = torch.autograd.grad(gaussian_objective(x[0], x[1]), x)
+    torch.testing.assert_close(gaussian_objective_gradient(mu, sigma), auto_grad, rtol=1e-10, atol=1e-10)
+    h = gaussian_objective_hessian(mu, sigma)
+    # d/dsigma E[X sin X] = sigma d^2/dmu^2 E[X sin X]: the (sigma, mu-mu) parts of (2) and (3)
+    e_sigma = float(gaussian_objective_gradient(mu, sigma)[1]) - (1 - 1 / sigma)
+    assert abs(e_sigma - sigma * (float(h[0, 0]) - 1)) < 1e-10 * (1 + abs(e_sigma))
 
 
 def test_stationary_points_complete_and_classified():

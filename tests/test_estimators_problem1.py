@@ -34,7 +34,7 @@ def _log_ratio(z, mu, sigma, m, s):
     return LOG_C + _normal64(m, s).log_prob(z) - _normal64(mu, sigma).log_prob(z)
 
 
-pytest.mark.parametrize("mu, sigma, m, s", CASES)
+@pytest.mark.parametrize("mu, sigma, m, s", CASES)
 def test_closed_form_expectation_and_gradient(mu, sigma, m, s):
     """docs/estimators/index.md, eq. (7): the closed form of E_q[log(h/q)] and its gradient (8).
 
@@ -50,7 +50,7 @@ def test_closed_form_expectation_and_gradient(mu, sigma, m, s):
     torch.testing.assert_close(gaussian_log_ratio_gradient(mu, sigma, m, s), auto, rtol=1e-12, atol=1e-12)
 
 
-pytest.mark.parametrize("mu, sigma, m, s", CASES)
+@pytest.mark.parametrize("mu, sigma, m, s", CASES)
 def test_identity_exact(mu, sigma, m, s):
     """docs/estimators/index.md, eqs. (1) and (6): E_q[score * log(h/q)] is the gradient, and E_q[score] = 0.
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Normal
 
-from ._checks import check_n_samples
 from .gaussian_objective import _as_params, gaussian_objective_gradient, gaussian_objective_hessian
 from .pathwise import pathwise_surrogate
 from .score_function import Baseline, score_function_surrogate
@@ -90,7 +89,8 @@ def optimize_gaussian_objective(
     _as_params(mu0, sigma0)
     if not float(lr) > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
-    check_n_samples(n_steps)
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
     if decay_steps is not None and not float(decay_steps) > 0:
         raise ValueError(f"decay_steps must be positive or None, got {decay_steps!r}")
     mu = torch.tensor(float(mu0), dtype=torch.float64, requires_grad=True)
@@ -149,7 +149,7 @@ def running_average(trajectory: Trajectory, start: int) -> Trajectory:
 
 
 def basin_minimizer(
-    mu0: float, sigma0: float, *, lr: float = 0.05, max_steps: int = 20000
+    mu0: float, sigma0: float, *, lr: float = 0.1, max_steps: int = 20000
 ) -> tuple[float, float]:
     r"""The local minimiser that exact gradient descent on $(\mu,\tau)$ reaches from $(\mu_0,\sigma_0)$.
 

@@ -47,16 +47,23 @@ def leave_one_out_baseline(values: torch.Tensor) -> torch.Tensor:
     return (values.sum(dim=0, keepdim=True) - values) / (n - 1)
 
 
+def _check_baseline(baseline: object) -> None:
+    """Raise unless ``baseline`` is ``'loo'``, ``None``, a number or a tensor."""
+    if isinstance(baseline, str):
+        if baseline != "loo":
+            raise ValueError(f"baseline must be 'loo', None, a float or a tensor, got {baseline!r}")
+    elif baseline is not None and (
+        isinstance(baseline, bool) or not isinstance(baseline, float | int | torch.Tensor)
+    ):
+        raise TypeError(f"baseline must be 'loo', None, a float or a tensor, got {type(baseline).__name__}")
+
+
 def _baseline_values(baseline: Baseline, values: torch.Tensor) -> torch.Tensor:
     """Return the baseline for each draw (detached: it must not carry gradient)."""
     if baseline is None:
         return torch.zeros_like(values)
     if isinstance(baseline, str):
-        if baseline != "loo":
-            raise ValueError(f"baseline must be 'loo', None, a float or a tensor, got {baseline!r}")
         return leave_one_out_baseline(values.detach())
-    if isinstance(baseline, bool) or not isinstance(baseline, float | int | torch.Tensor):
-        raise TypeError(f"baseline must be 'loo', None, a float or a tensor, got {type(baseline).__name__}")
     b = torch.as_tensor(baseline, dtype=values.dtype, device=values.device).detach()
     try:
         return torch.broadcast_to(b, values.shape)
@@ -115,6 +122,7 @@ def score_function_surrogate(
         ``backward``).
     """
     dist = check_distribution(dist)
+    _check_baseline(baseline)
     n = check_n_samples(n_samples, minimum=2 if isinstance(baseline, str) else 1)
     with torch.no_grad():
         z = dist.sample((n,))

@@ -14,6 +14,7 @@ import torch
 
 from dnnf.inpainting.ascent import SEED_RECIPE, inpaint
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
+from dnnf.inpainting.langevin import langevin_inpaint
 from dnnf.inpainting.metrics import psnr
 
 __all__ = ["inpainting_methods", "psnr_table", "format_psnr_table"]
@@ -22,9 +23,12 @@ Method = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def inpainting_methods(
-    model: object, mean_image: torch.Tensor | None = None, **ascent_kwargs
+    model: object,
+    mean_image: torch.Tensor | None = None,
+    langevin_kwargs: dict | None = None,
+    **ascent_kwargs,
 ) -> dict[str, Method]:
-    """The chapter's methods, each a function ``(images, known) -> completions``.
+    r"""The chapter's methods, each a function ``(images, known) -> completions``.
 
     Parameters
     ----------
@@ -33,6 +37,10 @@ def inpainting_methods(
     mean_image
         ``(C, H, W)`` training-set mean image for the mean-fill baseline (default: each image's mean
         over its known pixels).
+    langevin_kwargs
+        When given, also ``"Langevin mean"``: the average of the chains of
+        :func:`dnnf.inpainting.langevin_inpaint` run with these keyword arguments, an estimate of the
+        model's conditional mean $\mathbb E[x_U \mid x_K]$ (the model's best guess for the MSE).
     **ascent_kwargs
         Keyword arguments of :func:`dnnf.inpainting.inpaint` for the improved method (default: its
         defaults: Adam, cosine schedule, stopping rule, diffusion start).
@@ -41,14 +49,20 @@ def inpainting_methods(
     -------
     dict
         ``"mean fill"``, ``"diffusion fill"``, ``"seed recipe"`` (:data:`SEED_RECIPE`) and
-        ``"projected Adam"``.
+        ``"projected Adam"`` (and ``"Langevin mean"``).
     """
-    return {
+    methods: dict[str, Method] = {
         "mean fill": lambda x, k: mean_fill(x, k, mean_image),
         "diffusion fill": diffusion_fill,
         "seed recipe": lambda x, k: inpaint(model, x, k, **SEED_RECIPE).images,
         "projected Adam": lambda x, k: inpaint(model, x, k, **ascent_kwargs).images,
     }
+    if langevin_kwargs is not None:
+        # The chains' average estimates the conditional mean, which minimises the expected squared error.
+        methods["Langevin mean"] = lambda x, k: langevin_inpaint(model, x, k, **langevin_kwargs).samples.mean(
+            0
+        )
+    return methods
 
 
 def psnr_table(

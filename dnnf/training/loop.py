@@ -104,16 +104,17 @@ def evaluate_bits_per_dim(
     _check_images("images", images)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    device = next(model.parameters()).device
+    reference = next(model.parameters())
     was_training = model.training
     model.eval()
     rank, world_size = rank_and_world_size()
     generator = torch.Generator().manual_seed(seed)
     x_all = dequantize(images.cpu(), generator=generator)  # CPU noise: the same numbers on any device
     mine = torch.arange(rank, len(images), world_size)
+    device = reference.device
     total = torch.zeros(3, dtype=torch.float64, device=device)  # (count, sum, sum of squares)
     for start in range(0, len(mine), batch_size):
-        x = x_all[mine[start : start + batch_size]].to(device)
+        x = x_all[mine[start : start + batch_size]].to(device=device, dtype=reference.dtype)
         bpd = bits_per_dim(model.log_prob(x), num_dims=_num_dims(images)).double()
         total += torch.stack([torch.tensor(float(len(x)), device=device), bpd.sum(), bpd.pow(2).sum()])
     if world_size > 1:
@@ -143,7 +144,8 @@ def train_flow(
 ) -> TrainResult:
     r"""Train ``model`` by maximum likelihood for ``steps`` Adam steps, resuming from a checkpoint if present.
 
-    The model stays on the device it is on (move it first, e.g. ``model.to(default_device())``). Batches
+    The model stays on the device it is on (move it first, e.g. ``model.to(default_device())``), and
+    batches are cast to its dtype (a ``model.double()`` trains in double precision). Batches
     are drawn with replacement from ``train_images`` by a generator seeded with ``seed``; the same
     generator draws the dequantisation noise. If ``<checkpoint_dir>/checkpoint.pt`` exists the run
     continues from it (same architecture and hyper-parameters required) and reaches the same parameters
@@ -208,7 +210,7 @@ def train_flow(
     train_images = train_images.cpu()  # batches and noise are drawn on the CPU: same run on any device
     config = getattr(model, "config", None)
     rank, world_size = rank_and_world_size()
-    device = next(model.parameters()).device
+    device, dtype = next(model.parameters()).device, next(model.parameters()).dtype
     num_dims = _num_dims(train_images)
     train_args = {"batch_size": batch_size, "lr": float(lr), "seed": int(seed), "grad_clip": float(grad_clip)}
 
@@ -255,14 +257,14 @@ def train_flow(
         # first batch, before any DDP wrapping, so that every process initialises identically.
         saved = generator.get_state()
         with torch.no_grad():
-            model.log_prob(draw_global_batch().to(device))
+            model.log_prob(draw_global_batch().to(device=device, dtype=dtype))
         generator.set_state(saved)
     if world_size > 1:
         net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
 
     bar = tqdm(range(result.step, steps), initial=result.step, total=steps, disable=not progress or rank != 0)
     for _ in bar:
-        x = rank_slice(draw_global_batch(), rank, world_size).to(device)
+        x = rank_slice(draw_global_batch(), rank, world_size).to(device=device, dtype=dtype)
         loss = bits_per_dim(net(x), num_dims=num_dims).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

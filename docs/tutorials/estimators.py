@@ -27,7 +27,7 @@
 # [chapter page](../estimators/index.md).
 #
 # Seed: `torch.manual_seed(0)` at the top, and a fixed seed before every stochastic run (numpy's generator
-# is not used). CPU run time: about 30 s on 2 cores.
+# is not used). CPU run time: about 40 s on 2 cores.
 
 # %%
 import math
@@ -159,11 +159,11 @@ plt.show()
 
 # %% [markdown]
 # From $(0, 1)$ both estimators settle on the local minimiser, the pathwise one about three times faster
-# (its per-sample variance there is 0.85 against 2.6 with the baseline). From $(2, 2.5)$ both head for the
-# global minimiser, but 32 draws per step are not enough to pin it down to $10^{-2}$ in 1,500 steps: the
-# per-sample variance there is 25 to 35 times larger and the basin is flatter (smallest Hessian
-# eigenvalue 0.59 against 1.59). The benchmark (`scripts/bench_estimators.py`) uses 256 draws per step
-# for that start.
+# (its per-sample variance there is 0.85 against 2.6 with the baseline). From $(2, 2.5)$ both head for
+# the global minimiser, but 32 draws per step are not enough to pin it down to $10^{-2}$ in 1,500 steps:
+# the per-sample variance there is 9 (score with baseline) to 35 (pathwise) times larger, and the basin
+# is flatter (smallest Hessian eigenvalue 0.59 against 1.59). The benchmark
+# (`scripts/bench_estimators.py`) uses 256 draws per step for that start.
 
 # %% [markdown]
 # ## Which estimator has the smaller variance?
@@ -215,8 +215,8 @@ plt.show()
 # $X\sin X\,(\varepsilon^2 - 1)$ grows only like $\sigma$. Bottom: the leave-one-out baseline helps
 # (blue) at small $\sigma$ (below about 0.5 everywhere, and up to about 1.2 around the local minimum) but
 # hurts (red) in large regions, e.g. between $\mu = 1.5$ and 3 at $\sigma \approx 1$ and around
-# $(5, 1)$, where $\mathbb{E}[X\sin X]$ is far from the variance-minimising constant. A baseline is a control variate to
-# be checked, not a guaranteed improvement.
+# $(5, 1)$, where $\mathbb{E}[X\sin X]$ is far from the variance-minimising constant. A baseline is a
+# control variate to be checked, not a guaranteed improvement.
 #
 # ## Exercise
 #
