@@ -1,7 +1,7 @@
-"""The site hooks (scripts/site/hooks.py): math rendered server side, and a strict build that fails on bad math.
+"""The site hooks (scripts/site/hooks.py): server-side math, and a strict build that fails on bad math.
 
-These build a two-page site in a temporary folder with the project's own hooks and Markdown settings, so
-the checks can fail without touching the real book.
+These build a two-page site in a temporary folder with the project's own hooks and Markdown settings,
+so the checks can fail without touching the real book.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def test_good_math_renders_to_katex_html(tmp_path):
     result = _build(
         tmp_path,
         "# Home\n\nInline $\\nabla_\\phi f$ and\n\n$$\n\\int_0^1 x\\,dx = \\tfrac12\n$$\n",
-        "Bet $100 to win $200; math $a_1 + \\frac{x}{y}$ and\n\n$$\n\\begin{aligned} a &= b \\\\ c &< d\\end{aligned}\n$$",
+        "Bet $100 to win $200; math $a_1 + \\frac{x}{y}$ and\n\n"
+        "$$\n\\begin{aligned} a &= b \\\\ c &< d\\end{aligned}\n$$",
     )
     assert result.returncode == 0, result.stderr
     index = (tmp_path / "site" / "index.html").read_text()
