@@ -118,3 +118,27 @@ def test_pretrained_flow_beats_mean_fill():
     assert flow.log_prob[-1].mean() > seed.log_prob[-1].mean()
     moved = (seed.images - torch.where(known, images, 0.0)).abs()[~known]
     assert (moved > 0.01).float().mean() < 0.2
+
+
+def test_comparison_table_runs_every_method(small_flow, images):
+    """docs/inpainting/index.md, Results: the table's methods keep the known pixels and are scored on the
+    hole (eq. (6)); the Langevin mean appears only when asked for."""
+    from dnnf.inpainting import format_psnr_table, inpainting_methods, psnr_table
+
+    masks = {"centre": centre_square_mask(SIDE, SIDE, 4), "top": half_mask("top", SIDE, SIDE)}
+    langevin = {
+        "num_samples": 2,
+        "step_size": 1e-4,
+        "num_steps": 3,
+        "generator": torch.Generator().manual_seed(0),
+    }
+    methods = inpainting_methods(small_flow, None, langevin, num_steps=5)
+    assert list(methods) == ["mean fill", "diffusion fill", "seed recipe", "projected Adam", "Langevin mean"]
+    assert "Langevin mean" not in inpainting_methods(small_flow)
+    scores, outputs = psnr_table(methods, images, masks)
+    for kind, known in masks.items():
+        for name, out in outputs[kind].items():
+            assert torch.equal(out[:, :, known], images[:, :, known])
+            torch.testing.assert_close(scores[kind][name], psnr(out, images, known))
+    table = format_psnr_table(scores).splitlines()
+    assert len(table) == 2 + len(masks) and table[0].count("|") == len(methods) + 2

@@ -142,7 +142,8 @@ def inpaint(
     ----------
     model
         The density: an object with a ``log_prob(x) -> (B,)`` method (e.g. a
-        :class:`dnnf.flows.NormalizingFlow`) or a callable with that signature. Put it in eval mode.
+        :class:`dnnf.flows.NormalizingFlow`) or a callable with that signature. Put it in eval mode;
+        freezing its parameters (``model.requires_grad_(False)``) saves computing their gradients.
     images
         Images ``(B, C, H, W)`` in [0, 1]; only their known pixels are read.
     known

@@ -56,12 +56,12 @@ def mean_fill(
         per_image = (flat * flat_mask).sum(dim=1) / flat_mask.sum(dim=1)
         fill = per_image.view(-1, 1, 1, 1).expand_as(images)
     else:
-        check_images("mean_image", mean_image.unsqueeze(0) if torch.is_tensor(mean_image) else mean_image)
-        if mean_image.shape != images.shape[1:]:
+        if not torch.is_tensor(mean_image) or mean_image.shape != images.shape[1:]:
+            shape = tuple(mean_image.shape) if torch.is_tensor(mean_image) else type(mean_image).__name__
             raise ValueError(
-                f"mean_image must have shape (C, H, W) = {tuple(images.shape[1:])}, "
-                f"got {tuple(mean_image.shape)}"
+                f"mean_image must be a tensor of shape (C, H, W) = {tuple(images.shape[1:])}, got {shape}"
             )
+        check_images("mean_image", mean_image.unsqueeze(0))
         fill = mean_image.to(images).expand_as(images)
     return torch.where(mask, images, fill)
 
