@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # No MPLBACKEND here: the notebook kernels need their inline backend to show figures.
 export NO_MKDOCS_2_WARNING=1 PYTHONHASHSEED=0
+# A cache inside the checkout: on a clean clone the flow tutorials train the project's models from
+# scratch (a few CPU minutes), so every number on the built site is fresh.
+export DNNF_CACHE_DIR="${DNNF_CACHE_DIR:-$PWD/.cache/dnnf}"
 t0=$SECONDS
 
 bash scripts/install.sh docs,test
