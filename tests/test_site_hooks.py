@@ -40,6 +40,7 @@ def _build(tmp_path: Path, page: str, notebook_md: str = "Plain text.") -> subpr
     """Build a site with one Markdown page and one (unexecuted) notebook using the book's config."""
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
     config["hooks"] = [str(ROOT / "scripts" / "site" / "hooks.py")]
+    config["theme"]["custom_dir"] = str(ROOT / "overrides")
     config["nav"] = ["index.md", "tutorials/demo.py"]
     config["plugins"] = [
         "search",
