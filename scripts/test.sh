@@ -23,10 +23,13 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 t1=$SECONDS
-.venv/bin/mkdocs build --strict --site-dir site
+# One torch thread per kernel: the tutorials' tensors are small, and on a 2-core runner extra threads
+# only spin (measured about 3x slower training when the machine is shared).
+OMP_NUM_THREADS=1 .venv/bin/mkdocs build --strict --site-dir site
 echo "== strict site build (tutorials executed): $((SECONDS - t1)) s"
 
 t2=$SECONDS
-# Two xdist workers on two cores: one thread each, or torch oversubscribes the CPU (10-50x slower).
+# Two xdist workers on two cores: one thread each, or torch oversubscribes the CPU (10-50x slower
+# for small tensors).
 OMP_NUM_THREADS=1 DNNF_SITE_DIR=site .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
 echo "== tests: $((SECONDS - t2)) s; total: $((SECONDS - t0)) s"

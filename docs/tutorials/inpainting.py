@@ -22,7 +22,8 @@
 # and caches it first in the site build; if the cache is empty this call trains it (a few CPU minutes).
 #
 # Seed: `torch.manual_seed(0)` and explicit generators seeded with 0 (numpy is not used). CPU run time:
-# about 65 s on 2 cores, not counting the flow's training (measured: 64 s). The benchmark
+# about 65–90 s on 2 cores, not counting the flow's training (measured: 64 s alone, 88 s with another
+# job running beside it). The benchmark
 # `scripts/bench_inpainting.py` runs the same comparison on 100 digits with longer Langevin chains.
 
 # %%
@@ -164,6 +165,10 @@ with torch.no_grad():
 # estimates it and scores better than the mode on most masks. Model-free diffusion, which only assumes
 # that neighbouring pixels are alike, remains hard to beat when the missing pixels are scattered (the
 # `random` mask), because this NICE, a fully connected model, has no built-in notion of neighbourhood.
+# A model with a much better likelihood does not close the gap: the project's Glow-style flow
+# (`load_or_train_mnist_flow("glow")`, about 2 bits/dim against NICE's 4) inpaints no better than NICE
+# here (the [chapter](../inpainting/index.md) gives the numbers; `scripts/bench_inpainting.py --arch glow`
+# measures them).
 
 # %% [markdown]
 # The same completions scored over the whole image, and by SSIM (an image-level index), for the
