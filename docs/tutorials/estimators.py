@@ -27,7 +27,7 @@
 # [chapter page](../estimators/index.md).
 #
 # Seed: `torch.manual_seed(0)` at the top, and a fixed seed before every stochastic run (numpy's generator
-# is not used). CPU run time: about 40 s on 2 cores.
+# is not used). CPU run time: about 11 s (one thread of a 2-core CPU).
 
 # %%
 import math

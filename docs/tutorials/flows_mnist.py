@@ -24,9 +24,9 @@
 # later calls, including the [inpainting tutorial](inpainting.py), load it.
 #
 # Seed: every random draw below uses an explicit `torch.Generator` seeded with 0 (training is
-# seeded by its recipe, seed 0; numpy is not used). CPU run time: about 20 s on 2 cores when the
-# models are cached; about 3 min when both must be trained first (measured CPU time: about 105 s for
-# Glow and 55 s for NICE, on one thread).
+# seeded by its recipe, seed 0; numpy is not used). CPU run time: about 145 s (one thread of a 2-core
+# CPU) when both models must be trained first, most of it training (about 55 s for NICE and 90 s for
+# the Glow-style model); about 20 s once they are cached.
 
 # %%
 import time

@@ -22,8 +22,8 @@
 # and caches it first in the site build; if the cache is empty this call trains it (a few CPU minutes).
 #
 # Seed: `torch.manual_seed(0)` and explicit generators seeded with 0 (numpy is not used). CPU run time:
-# about 65–90 s on 2 cores, not counting the flow's training (measured: 64 s alone, 88 s with another
-# job running beside it). The benchmark
+# about 80 s (one thread of a 2-core CPU) once the NICE model is cached, plus about 55 s the first
+# time, when it is trained. The benchmark
 # `scripts/bench_inpainting.py` runs the same comparison on 100 digits with longer Langevin chains.
 
 # %%

@@ -19,7 +19,7 @@
 # the convergence guarantees (15)–(16) measured along the run.
 #
 # Seed: `torch.manual_seed(0)` (the only random draw is the jitter of the grid below; numpy's generator
-# is not used). CPU run time: about 5 s on 2 cores.
+# is not used). CPU run time: about 5 s (one thread of a 2-core CPU).
 
 # %%
 import matplotlib.pyplot as plt

@@ -19,7 +19,7 @@
 # exact value from the dynamic programme (3) or the closed form (2).
 #
 # Seed: `0` for every generator (numpy's, passed to each estimator; torch is not used). CPU run time:
-# about 20 s on 2 cores (measured on a busy shared machine; 6 s of CPU time).
+# about 7 s (one thread of a 2-core CPU).
 
 # %%
 import time
