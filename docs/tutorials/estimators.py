@@ -55,7 +55,7 @@ from dnnf.plotting.estimators import (
     plot_trajectory,
 )
 
-torch.manual_seed(0)
+torch.manual_seed(0);  # the semicolon keeps the Generator object out of the output
 
 # %% [markdown]
 # ## The closed form, checked by Monte Carlo
