@@ -28,6 +28,13 @@ def _as_shape(event_shape: int | tuple[int, ...] | torch.Size) -> torch.Size:
     return torch.Size(shape)
 
 
+def _sampling_device(
+    generator: torch.Generator | None, device: torch.device | str | None
+) -> torch.device | str | None:
+    # A generator only draws on its own device, so it decides when no device is given.
+    return device if device is not None else (generator.device if generator is not None else None)
+
+
 class _Base(nn.Module):
     def __init__(self, event_shape: int | tuple[int, ...]) -> None:
         super().__init__()
@@ -69,7 +76,7 @@ class StandardNormal(_Base):
     ) -> torch.Tensor:
         """Draw ``n`` events, shape ``(n, *event_shape)``."""
         shape = self._uniform_shape(n)
-        device = device if device is not None else (generator.device if generator is not None else None)
+        device = _sampling_device(generator, device)
         return torch.randn(shape, generator=generator, device=device, dtype=dtype)
 
 
@@ -93,7 +100,7 @@ class StandardLogistic(_Base):
     ) -> torch.Tensor:
         r"""Draw ``n`` events by inversion, $z = \log u - \log(1-u)$ with $u \sim U(0,1)$."""
         shape = self._uniform_shape(n)
-        device = device if device is not None else (generator.device if generator is not None else None)
+        device = _sampling_device(generator, device)
         u = torch.rand(shape, generator=generator, device=device, dtype=dtype)
         # torch.rand can return exactly 0, whose logit is -inf.
         tiny = torch.finfo(u.dtype).tiny

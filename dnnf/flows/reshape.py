@@ -63,15 +63,8 @@ class Squeeze(Flow):
         return _unsqueeze(y, self.factor, "y")
 
 
-class Unsqueeze(Flow):
+class Unsqueeze(Squeeze):
     r"""Depth-to-space, the inverse of :class:`Squeeze`: ``(B, C f^2, H, W) -> (B, C, H f, W f)``."""
-
-    def __init__(self, factor: int = 2) -> None:
-        super().__init__()
-        self.factor = check_positive_int("factor", factor)
-
-    def extra_repr(self) -> str:
-        return f"factor={self.factor}"
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(unsqueezed x, 0)``."""
