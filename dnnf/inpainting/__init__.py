@@ -2,13 +2,15 @@
 
 The chapter's library: masks (:mod:`~dnnf.inpainting.masks`), hole-only metrics
 (:mod:`~dnnf.inpainting.metrics`), model-free baselines (:mod:`~dnnf.inpainting.baselines`), the ascent
-(:mod:`~dnnf.inpainting.ascent`) and its noisy variant (:mod:`~dnnf.inpainting.langevin`).
+(:mod:`~dnnf.inpainting.ascent`), its noisy variant (:mod:`~dnnf.inpainting.langevin`) and the
+conditional-mean sampler (:mod:`~dnnf.inpainting.mala`).
 """
 
 from dnnf.inpainting.ascent import SEED_RECIPE, InpaintingResult, box_bounds, initial_fill, inpaint
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
 from dnnf.inpainting.compare import format_psnr_table, inpainting_methods, psnr_table
 from dnnf.inpainting.langevin import LangevinResult, langevin_inpaint
+from dnnf.inpainting.mala import MALAResult, mala_inpaint
 from dnnf.inpainting.masks import (
     MASK_KINDS,
     centre_square_mask,
@@ -24,6 +26,7 @@ __all__ = [
     "SEED_RECIPE",
     "InpaintingResult",
     "LangevinResult",
+    "MALAResult",
     "box_bounds",
     "centre_square_mask",
     "diffusion_fill",
@@ -35,6 +38,7 @@ __all__ = [
     "inpainting_methods",
     "langevin_inpaint",
     "make_mask",
+    "mala_inpaint",
     "mean_fill",
     "mse",
     "psnr",
