@@ -161,7 +161,10 @@ def mala_inpaint(
         (grad,) = torch.autograd.grad(value.sum(), v)
         return value.detach(), torch.where(hole, grad, 0.0), log_px.detach()
 
-    def log_proposal(to: torch.Tensor, frm: torch.Tensor, grad: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    def log_proposal(
+        to: torch.Tensor, frm: torch.Tensor, grad: torch.Tensor, eps: torch.Tensor
+    ) -> torch.Tensor:
+        """log q(to | frm) up to a constant: the Gaussian around the Langevin step from ``frm``."""
         return -(to - frm - eps * grad).square().flatten(1).sum(1) / (4 * eps.flatten())
 
     device = generator.device if generator is not None else images.device
@@ -198,4 +201,3 @@ def mala_inpaint(
         step_size=eps.view(num_chains, batch).cpu(),
         log_prob=torch.stack(history).view(num_steps + 1, num_chains, batch).cpu(),
     )
-
