@@ -1,10 +1,18 @@
-"""Mean fill and diffusion (neighbour-average) fill, docs/inpainting/index.md section Baselines."""
+"""Mean fill, diffusion (neighbour-average) fill and the KDE conditional mean (docs/inpainting/index.md)."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from dnnf.inpainting import centre_square_mask, diffusion_fill, half_mask, mean_fill, random_pixel_mask
+from dnnf.inpainting import (
+    centre_square_mask,
+    diffusion_fill,
+    half_mask,
+    kde_conditional_mean,
+    mean_fill,
+    random_pixel_mask,
+)
 
 
 def test_mean_fill_uses_known_pixels_or_given_mean_image():
@@ -69,3 +77,67 @@ def test_diffusion_fill_maximum_principle_and_batching():
         assert bool(((filled[b] >= lo) & (filled[b] <= hi)).all())
         single = diffusion_fill(images[b : b + 1], known)[0]
         torch.testing.assert_close(single, filled[b], atol=1e-12, rtol=0)
+
+
+def _joint_kde_density(x: torch.Tensor, centres: torch.Tensor, h: float) -> torch.Tensor:
+    """The KDE's joint density at points x (P, d), by summing full multivariate normal densities."""
+    normal = torch.distributions.MultivariateNormal(
+        centres, covariance_matrix=h * h * torch.eye(centres.shape[1])
+    )
+    return normal.log_prob(x[:, None, :]).exp().mean(dim=1)
+
+
+def test_kde_conditional_mean_matches_numerical_integration():
+    """kde.py: E[x_U | y_K] = integral of x_U p(y_K, x_U) / integral of p(y_K, x_U), by quadrature."""
+    g = torch.Generator().manual_seed(0)
+    train = torch.rand(7, 1, 2, 2, generator=g, dtype=torch.float64)
+    image = torch.rand(1, 1, 2, 2, generator=g, dtype=torch.float64)
+    known = torch.tensor([[True, True], [True, False]])
+    h = 0.3
+    grid = torch.linspace(-3, 4, 20_001, dtype=torch.float64)
+    points = image.flatten().repeat(grid.numel(), 1)
+    points[:, 3] = grid
+    density = _joint_kde_density(points, train.flatten(1), h)
+    expected = torch.trapezoid(grid * density, grid) / torch.trapezoid(density, grid)
+    filled = kde_conditional_mean(image, known, train, bandwidth=h)
+    assert torch.allclose(filled[0, 0, 1, 1], expected, atol=1e-8)
+    assert torch.equal(filled[0, 0][known], image[0, 0][known])
+
+
+def test_kde_limits_are_nearest_neighbour_and_mean_image():
+    g = torch.Generator().manual_seed(1)
+    train = torch.rand(50, 1, 6, 6, generator=g, dtype=torch.float64)
+    images = torch.rand(4, 1, 6, 6, generator=g, dtype=torch.float64)
+    known = half_mask("left", 6, 6)
+    flat_k = known.flatten()
+    distances = torch.cdist(images.flatten(1)[:, flat_k], train.flatten(1)[:, flat_k])
+    nearest = train[distances.argmin(dim=1)]
+    sharp = kde_conditional_mean(images, known, train, bandwidth=1e-3)
+    assert torch.allclose(sharp, torch.where(known, images, nearest))
+    wide = kde_conditional_mean(images, known, train, bandwidth=1e4)
+    assert torch.allclose(wide, mean_fill(images, known, train.mean(dim=0)), atol=1e-9)
+
+
+def test_kde_per_image_masks_and_chunks_agree_with_one_at_a_time():
+    g = torch.Generator().manual_seed(2)
+    train = torch.rand(30, 1, 5, 5, generator=g, dtype=torch.float64)
+    images = torch.rand(5, 1, 5, 5, generator=g, dtype=torch.float64)
+    known = random_pixel_mask((5, 1, 5, 5), 0.4, torch.Generator().manual_seed(3))
+    batch = kde_conditional_mean(images, known, train, bandwidth=0.5, chunk_size=2)
+    for b in range(5):
+        single = kde_conditional_mean(images[b : b + 1], known[b : b + 1], train, bandwidth=0.5)
+        assert torch.allclose(batch[b], single[0], atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"bandwidth": 0.0}, "bandwidth"),
+        ({"train_images": torch.rand(3, 1, 4, 5, dtype=torch.float64)}, "train_images must have"),
+        ({"chunk_size": 0}, "chunk_size"),
+    ],
+)
+def test_kde_rejects_bad_arguments(kwargs, match):
+    args = {"train_images": torch.rand(3, 1, 4, 4, dtype=torch.float64), "bandwidth": 0.5, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        kde_conditional_mean(torch.rand(2, 1, 4, 4, dtype=torch.float64), half_mask("top", 4, 4), **args)

@@ -1,7 +1,8 @@
 """Image inpainting with a density model: projected gradient ascent on log p(x) over the box of completions.
 
 The chapter's library: masks (:mod:`~dnnf.inpainting.masks`), hole-only metrics
-(:mod:`~dnnf.inpainting.metrics`), model-free baselines (:mod:`~dnnf.inpainting.baselines`), the ascent
+(:mod:`~dnnf.inpainting.metrics`), model-free baselines (:mod:`~dnnf.inpainting.baselines`), the KDE
+yardstick (:mod:`~dnnf.inpainting.kde`), the ascent
 (:mod:`~dnnf.inpainting.ascent`), its noisy variant (:mod:`~dnnf.inpainting.langevin`) and the
 conditional-mean sampler (:mod:`~dnnf.inpainting.mala`).
 """
@@ -9,6 +10,7 @@ conditional-mean sampler (:mod:`~dnnf.inpainting.mala`).
 from dnnf.inpainting.ascent import SEED_RECIPE, InpaintingResult, box_bounds, initial_fill, inpaint
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
 from dnnf.inpainting.compare import format_psnr_table, inpainting_methods, psnr_table
+from dnnf.inpainting.kde import kde_conditional_mean
 from dnnf.inpainting.langevin import LangevinResult, langevin_inpaint
 from dnnf.inpainting.mala import MALAResult, mala_inpaint
 from dnnf.inpainting.masks import (
@@ -36,6 +38,7 @@ __all__ = [
     "initial_fill",
     "inpaint",
     "inpainting_methods",
+    "kde_conditional_mean",
     "langevin_inpaint",
     "make_mask",
     "mala_inpaint",
