@@ -122,7 +122,7 @@ def test_pretrained_flow_beats_mean_fill():
 
 def test_comparison_table_runs_every_method(small_flow, images):
     """docs/inpainting/index.md, Results: the table's methods keep the known pixels and are scored on the
-    hole (eq. (6)); the Langevin mean appears only when asked for."""
+    hole (eq. (6)); the Langevin mean, MALA mean and KDE yardstick appear only when asked for."""
     from dnnf.inpainting import format_psnr_table, inpainting_methods, psnr_table
 
     masks = {"centre": centre_square_mask(SIDE, SIDE, 4), "top": half_mask("top", SIDE, SIDE)}
@@ -132,9 +132,14 @@ def test_comparison_table_runs_every_method(small_flow, images):
         "num_steps": 3,
         "generator": torch.Generator().manual_seed(0),
     }
-    methods = inpainting_methods(small_flow, None, langevin, num_steps=5)
-    assert list(methods) == ["mean fill", "diffusion fill", "seed recipe", "projected Adam", "Langevin mean"]
-    assert "Langevin mean" not in inpainting_methods(small_flow)
+    mala = {"num_chains": 2, "num_steps": 4, "generator": torch.Generator().manual_seed(0)}
+    kde = (torch.rand(6, 1, SIDE, SIDE, generator=torch.Generator().manual_seed(1), dtype=torch.float64), 0.5)
+    methods = inpainting_methods(small_flow, None, langevin, mala, kde, num_steps=5)
+    assert list(methods) == [
+        "mean fill", "diffusion fill", "seed recipe", "projected Adam", "Langevin mean", "MALA mean",
+        "KDE yardstick",
+    ]  # fmt: skip
+    assert list(inpainting_methods(small_flow)) == list(methods)[:4]
     scores, outputs = psnr_table(methods, images, masks)
     for kind, known in masks.items():
         for name, out in outputs[kind].items():

@@ -14,7 +14,9 @@ import torch
 
 from dnnf.inpainting.ascent import SEED_RECIPE, inpaint
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
+from dnnf.inpainting.kde import kde_conditional_mean
 from dnnf.inpainting.langevin import langevin_inpaint
+from dnnf.inpainting.mala import mala_inpaint
 from dnnf.inpainting.metrics import psnr
 
 __all__ = ["inpainting_methods", "psnr_table", "format_psnr_table"]
@@ -26,6 +28,8 @@ def inpainting_methods(
     model: object,
     mean_image: torch.Tensor | None = None,
     langevin_kwargs: dict | None = None,
+    mala_kwargs: dict | None = None,
+    kde: tuple[torch.Tensor, float] | None = None,
     **ascent_kwargs,
 ) -> dict[str, Method]:
     r"""The chapter's methods, each a function ``(images, known) -> completions``.
@@ -41,6 +45,12 @@ def inpainting_methods(
         When given, also ``"Langevin mean"``: the average of the chains of
         :func:`dnnf.inpainting.langevin_inpaint` run with these keyword arguments, an estimate of the
         model's conditional mean $\mathbb E[x_U \mid x_K]$ (the model's best guess for the MSE).
+    mala_kwargs
+        When given, also ``"MALA mean"``: :func:`dnnf.inpainting.mala_inpaint`'s estimate of the same
+        conditional mean by chains with an exact stationary law, run with these keyword arguments.
+    kde
+        When given as ``(train_images, bandwidth)``, also ``"KDE yardstick"``: the exact conditional mean
+        of the training set's Gaussian kernel density estimate (:func:`dnnf.inpainting.kde_conditional_mean`).
     **ascent_kwargs
         Keyword arguments of :func:`dnnf.inpainting.inpaint` for the improved method (default: its
         defaults: Adam, cosine schedule, stopping rule, diffusion start).
@@ -49,7 +59,8 @@ def inpainting_methods(
     -------
     dict
         ``"mean fill"``, ``"diffusion fill"``, ``"seed recipe"`` (:data:`SEED_RECIPE`) and
-        ``"projected Adam"`` (and ``"Langevin mean"``).
+        ``"projected Adam"`` (then ``"Langevin mean"``, ``"MALA mean"`` and ``"KDE yardstick"`` when
+        asked for).
     """
     methods: dict[str, Method] = {
         "mean fill": lambda x, k: mean_fill(x, k, mean_image),
@@ -62,6 +73,11 @@ def inpainting_methods(
         methods["Langevin mean"] = lambda x, k: langevin_inpaint(model, x, k, **langevin_kwargs).samples.mean(
             0
         )
+    if mala_kwargs is not None:
+        methods["MALA mean"] = lambda x, k: mala_inpaint(model, x, k, **mala_kwargs).mean
+    if kde is not None:
+        train_images, bandwidth = kde
+        methods["KDE yardstick"] = lambda x, k: kde_conditional_mean(x, k, train_images, bandwidth)
     return methods
 
 
