@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, help="global batch size (all processes)")
     parser.add_argument("--lr", type=float, help="Adam learning rate")
     parser.add_argument("--grad-clip", type=float, help="maximum gradient norm")
+    parser.add_argument("--noise-std", type=float, help="Gaussian noise added to the training images")
     parser.add_argument("--seed", type=int, help="seed of the initial weights and of the batches")
     parser.add_argument("--out", required=True, help="output folder (checkpoint.pt is written there)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     # Unset options take the pretrained recipe's values, so that the defaults reproduce the checkpoint
     # of dnnf.training.load_or_train_mnist_flow(arch) exactly.
     recipe = PRETRAINED_RECIPES[args.arch]
-    train = {key: getattr(args, key) for key in recipe["train"] if getattr(args, key) is not None}
+    keys = dict.fromkeys([*recipe["train"], "noise_std"])  # noise_std may be added to any recipe
+    train = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
     train = {**recipe["train"], **train}
     config = {
         "name": recipe["config"]["name"],

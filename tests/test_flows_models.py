@@ -224,3 +224,25 @@ def test_models_reject_wrong_input_shapes():
         glow.log_prob(torch.rand(2, 8, 8))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         glow.log_prob(255 * torch.rand(2, 1, 8, 8))  # raw 8-bit pixels instead of [0, 1]
+
+
+@pytest.mark.parametrize("make", ["nice", "glow"])
+def test_models_without_logit_take_any_real_values(make):
+    """logit_alpha=None (the inpainting chapter's smoothed models) leaves the logit out: values outside
+    [0, 1] are accepted, the log-det still matches autograd and the config rebuilds the same model."""
+    if make == "nice":
+        model = nice_mnist(image_shape=(1, 4, 4), hidden=16, num_hidden_layers=2, logit_alpha=None).double()
+        x = 3 * _pixels((3, 1, 4, 4)) - 1
+    else:
+        model = _small_glow(logit_alpha=None).double()
+        x = 3 * _pixels((2, 1, 8, 8)) - 1
+    assert x.min() < 0 and x.max() > 1
+    model.log_prob(x)
+    _perturb(model, 0.05)
+    torch.testing.assert_close(
+        model.transform(x)[1], jacobian_logabsdet(model.transform, x), atol=1e-8, rtol=0
+    )
+    assert "LogitTransform" not in repr(model)
+    rebuilt = build_model(model.config).double()
+    rebuilt.load_state_dict(model.state_dict())
+    torch.testing.assert_close(rebuilt.log_prob(x), model.log_prob(x), atol=0, rtol=0)

@@ -48,19 +48,20 @@ def nice_mnist(
     num_couplings: int = 4,
     hidden: int = 500,
     num_hidden_layers: int = 4,
-    logit_alpha: float = 0.05,
+    logit_alpha: float | None = 0.05,
     seed: int | None = 0,
 ) -> NormalizingFlow:
     r"""NICE (Dinh et al., 2015) on flattened images, with a standard logistic base.
 
-    Layers: logit transform (:class:`~dnnf.flows.LogitTransform`), flatten to $D = CHW$,
+    Layers: logit transform (:class:`~dnnf.flows.LogitTransform`; left out if ``logit_alpha`` is
+    ``None``, for data that leave $[0, 1]$, e.g. images with Gaussian noise), flatten to $D = CHW$,
     ``num_couplings`` additive couplings on alternating even/odd coordinates (each conditioner an MLP with
     ``num_hidden_layers`` hidden layers of width ``hidden``), and a final per-coordinate affine
     :class:`~dnnf.flows.ActNorm` (NICE's diagonal scaling layer, plus a shift). The couplings have
     $\log|\det J| = 0$, so the log-determinant comes from the logit and the scaling.
 
-    Input: ``(B, C, H, W)`` with values in $[0, 1]$. ``seed`` fixes the initial parameters (``None``:
-    use the global RNG).
+    Input: ``(B, C, H, W)`` with values in $[0, 1]$ (any real values without the logit). ``seed`` fixes
+    the initial parameters (``None``: use the global RNG).
     """
     c, h, w = _image_shape(image_shape)
     check_positive_int("num_couplings", num_couplings)
@@ -72,7 +73,8 @@ def nice_mnist(
         num_hidden_layers=num_hidden_layers, logit_alpha=logit_alpha, seed=seed,
     )  # fmt: skip
     with _seeded(seed):
-        layers: list[Flow] = [LogitTransform(logit_alpha), Flatten((c, h, w))]
+        layers: list[Flow] = [LogitTransform(logit_alpha)] if logit_alpha is not None else []
+        layers.append(Flatten((c, h, w)))
         for i in range(num_couplings):
             net = mlp(d // 2, d // 2, hidden, num_hidden_layers)
             layers.append(AdditiveCoupling(net, split="alternate", swap=bool(i % 2)))
@@ -116,19 +118,19 @@ def glow_mnist(
     hidden_channels: int = 64,
     conv: str = "lu",
     coupling: str = "affine",
-    logit_alpha: float = 0.05,
+    logit_alpha: float | None = 0.05,
     seed: int | None = 0,
 ) -> NormalizingFlow:
     r"""A small Glow-style multi-scale flow (Kingma & Dhariwal, 2018) with a standard normal base.
 
-    Layers: logit transform, then ``num_levels`` levels; each level squeezes ($2 \times 2$ patches to
-    channels), applies ``steps_per_level`` steps of ActNorm, invertible 1x1 convolution
-    (``conv="lu"`` or ``"dense"``) and a coupling (``coupling="affine"``, ``"additive"`` or
-    ``"conditional"``, the latter being problem 4(d)'s layer), then factors out half of the channels
-    (RealNVP's multi-scale split) before the next level. The latent has the image's shape.
+    Layers: logit transform (left out if ``logit_alpha`` is ``None``), then ``num_levels`` levels; each
+    level squeezes ($2 \times 2$ patches to channels), applies ``steps_per_level`` steps of ActNorm,
+    invertible 1x1 convolution (``conv="lu"`` or ``"dense"``) and a coupling (``coupling="affine"``,
+    ``"additive"`` or ``"conditional"``, the latter being problem 4(d)'s layer), then factors out half of
+    the channels (RealNVP's multi-scale split) before the next level. The latent has the image's shape.
 
-    Input: ``(B, C, H, W)`` with values in $[0, 1]$; $H$ and $W$ must be divisible by $2^{L}$,
-    $L$ = ``num_levels`` (28 allows $L \le 2$).
+    Input: ``(B, C, H, W)`` with values in $[0, 1]$ (any real values without the logit); $H$ and $W$
+    must be divisible by $2^{L}$, $L$ = ``num_levels`` (28 allows $L \le 2$).
     """
     c, h, w = _image_shape(image_shape)
     check_positive_int("num_levels", num_levels)
@@ -147,7 +149,7 @@ def glow_mnist(
     )  # fmt: skip
     with _seeded(seed):
         levels = _glow_level(c, 0, num_levels, steps_per_level, hidden_channels, conv, coupling)
-        transform = Compose(LogitTransform(logit_alpha), levels)
+        transform = Compose(LogitTransform(logit_alpha), levels) if logit_alpha is not None else levels
     return NormalizingFlow(transform, StandardNormal((c, h, w)), {"name": "glow_mnist", "kwargs": kwargs})
 
 
