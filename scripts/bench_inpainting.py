@@ -12,8 +12,9 @@ digits that the chapter reports: Langevin step sizes, starts and models on digit
 --num-images 16``), the KDE bandwidth (0.5 to 2; 1.0 was best) and the MALA chain length on digits
 900-999 (docs/inpainting/index.md says what they showed).
 
-Usage: python scripts/bench_inpainting.py [--arch nice|glow] [--first 0] [--num-images 100] [--steps 300]
-[--chains 8] [--mala-chains 4] [--mala-steps 300] [--bandwidth 1.0] [--threads 2]
+Usage: python scripts/bench_inpainting.py [--arch nice|glow|nice_smoothed|glow_smoothed] [--first 0]
+[--num-images 100] [--steps 300] [--chains 8] [--mala-chains 4] [--mala-steps 300] [--bandwidth 1.0]
+[--threads 2]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import torch
 from dnnf.data import load_mnist, to_unit_interval
 from dnnf.device import default_device
 from dnnf.inpainting import MASK_KINDS, format_psnr_table, inpaint, inpainting_methods, make_mask, psnr_table
-from dnnf.training import load_or_train_mnist_flow
+from dnnf.training import PRETRAINED_RECIPES, load_or_train_mnist_flow
 
 TARGET_DB = 3.0
 
@@ -46,7 +47,7 @@ def images_per_second(model, images: torch.Tensor, known: torch.Tensor, steps: i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", default="nice", choices=["nice", "glow"])
+    parser.add_argument("--arch", default="nice", choices=sorted(PRETRAINED_RECIPES))
     parser.add_argument("--first", type=int, default=0, help="index of the first held-out digit")
     parser.add_argument("--num-images", type=int, default=100)
     parser.add_argument("--steps", type=int, default=300, help="most projected-Adam steps")

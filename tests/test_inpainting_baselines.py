@@ -141,3 +141,18 @@ def test_kde_rejects_bad_arguments(kwargs, match):
     args = {"train_images": torch.rand(3, 1, 4, 4, dtype=torch.float64), "bandwidth": 0.5, **kwargs}
     with pytest.raises(ValueError, match=match):
         kde_conditional_mean(torch.rand(2, 1, 4, 4, dtype=torch.float64), half_mask("top", 4, 4), **args)
+
+
+def test_tweedie_formula_for_a_smoothed_empirical_distribution():
+    """docs/inpainting/index.md (14): for x uniform on N training images and x~ = x + s * noise,
+    E[x | x~] = x~ + s^2 grad log p_s(x~), with p_s the KDE of bandwidth s; the gradient by autograd,
+    the posterior mean from the posterior weights. (With s instead of s^2 the check fails.)"""
+    g = torch.Generator().manual_seed(4)
+    train = torch.rand(20, 9, generator=g, dtype=torch.float64)
+    s = 0.3
+    noisy = (train[:5] + s * torch.randn(5, 9, generator=g, dtype=torch.float64)).requires_grad_(True)
+    squared = torch.cdist(noisy, train).square()
+    log_p = torch.logsumexp(-squared / (2 * s * s), dim=1)  # up to a constant
+    (score,) = torch.autograd.grad(log_p.sum(), noisy)
+    posterior_mean = torch.softmax(-squared.detach() / (2 * s * s), dim=1) @ train
+    torch.testing.assert_close(noisy.detach() + s * s * score, posterior_mean, atol=1e-12, rtol=0)

@@ -187,6 +187,43 @@ for name, out in completions["left"].items():
           f"whole-image PSNR {psnr(out, images).mean():5.2f} dB, SSIM {ssim(out.cpu(), images.cpu()).mean():.3f}")
 
 # %% [markdown]
+# ## A model made for inpainting: train on smoothed digits
+#
+# The flows above were trained on dequantised digits, so their densities are sharp at the scale of one
+# grey level: the mode erases or saturates strokes, and the chains crawl. Train instead on digits with
+# Gaussian noise of standard deviation $s = 0.1$ added (`train_flow(..., noise_std=0.1)`, recipes
+# `"nice_smoothed"` and `"glow_smoothed"`, no logit since the noisy data leave $[0, 1]$): the model then
+# fits the smoothed density $p_s = p_{\text{data}} * \mathcal N(0, s^2 I)$, the same kind of object as
+# the KDE yardstick. By Tweedie's formula,
+# $\mathbb E[x \mid \tilde x] = \tilde x + s^2 \nabla \log p_s(\tilde x)$, so where projected ascent stops with the hole inside the box ($\nabla_U \log p_s = 0$), the completion
+# is a fixed point of the model's own least-squares denoiser on the hole, not a saturated caricature.
+# Both models are trained on the first call (about 40 s and 3 min of one CPU thread) and cached.
+
+# %%
+smoothed = {name: load_or_train_mnist_flow(name, device=device, progress=False).requires_grad_(False)
+            for name in ("nice_smoothed", "glow_smoothed")}  # fmt: skip
+new_methods = {f"{name}, projected Adam": (lambda x, k, m=m: inpaint(m, x, k).images)
+               for name, m in smoothed.items()}  # fmt: skip
+new_scores, new_completions = psnr_table(new_methods, images, masks)
+keep = ["mean fill", "diffusion fill", "MALA mean", "KDE yardstick"]
+combined = {kind: {**{name: scores[kind][name] for name in keep}, **new_scores[kind]} for kind in masks}
+print("Hole PSNR in dB, mean ± standard error over 30 held-out digits (MALA mean: the NICE above)\n")
+print(format_psnr_table(combined))
+for kind in ("centre", "random"):
+    rows = {"original": images[:10], "corrupted": images[:10]}
+    rows.update({name: completions[kind][name][:10] for name in keep if name != "MALA mean"})
+    rows.update({name: out[:10] for name, out in new_completions[kind].items()})
+    show_inpainting_grid(rows, known=masks[kind], title=f"smoothed models, mask: {kind}", scale=0.9)
+    plt.show()
+
+# %% [markdown]
+# The smoothed NICE, a fully connected model, now draws strokes where the hole hides them and reaches
+# about the KDE yardstick on the block masks; the smoothed Glow, whose couplings are convolutions,
+# models what neighbouring pixels do and is far ahead of diffusion on scattered missing pixels, but
+# it has no global view of the digit and loses on the block masks. The
+# [chapter](../inpainting/index.md) measures both on 100 digits against the +3 dB target.
+
+# %% [markdown]
 # ## Several completions: projected Langevin
 #
 # Adding $\sqrt{2\eta}\,\xi_t$ to each step turns the ascent into an (approximate) sampler of
