@@ -21,10 +21,13 @@
 # The model comes from `load_or_train_mnist_flow("nice")`: the [flows tutorial](flows_mnist.py) trains
 # and caches it first in the site build; if the cache is empty this call trains it (a few CPU minutes).
 #
+# The last part uses two models trained on noise-smoothed digits (`"nice_smoothed"`, `"glow_smoothed"`),
+# which this notebook trains and caches on its first run.
+#
 # Seed: `torch.manual_seed(0)` and explicit generators seeded with 0 (numpy is not used). CPU run time:
-# about 90 s (one thread of a 2-core CPU) once the NICE model is cached, plus about 55 s the first
-# time, when it is trained. The benchmark
-# `scripts/bench_inpainting.py` runs the same comparison on 100 digits, with the projected Langevin mean too.
+# about 4 min (one thread of a 2-core CPU) once the models are cached, plus about 5 min the first
+# time, when they are trained. The benchmark `scripts/bench_inpainting.py` runs the same comparison on
+# 100 digits, with the projected Langevin mean too.
 
 # %%
 import time
