@@ -28,6 +28,13 @@ def check_images(name: str, images: torch.Tensor) -> None:
         )
 
 
+def check_int(name: str, value: int, minimum: int) -> int:
+    """Return ``value``; raise ``ValueError`` unless it is an integer (not a bool) >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
 def log_prob_function(model: object) -> Callable[[torch.Tensor], torch.Tensor]:
     """Return ``x -> log p(x)`` for ``model`` (its ``log_prob`` method, or ``model`` itself if callable).
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import torch
 
 from dnnf._validation import check_positive
-from dnnf.inpainting._checks import check_images, log_prob_function
+from dnnf.inpainting._checks import check_images, check_int, log_prob_function
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
 from dnnf.inpainting.masks import expand_mask
 from dnnf.projection import project_box
@@ -117,12 +117,6 @@ def initial_fill(images: torch.Tensor, known: torch.Tensor, init: str | torch.Te
     return project_box(start.detach(), lower, upper)
 
 
-def _check_int(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
 def inpaint(
     model: Callable[[torch.Tensor], torch.Tensor],
     images: torch.Tensor,
@@ -183,8 +177,8 @@ def inpaint(
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     lr = check_positive("lr", lr)
-    num_steps = _check_int("num_steps", num_steps, 0)
-    patience = _check_int("patience", patience, 1)
+    num_steps = check_int("num_steps", num_steps, 0)
+    patience = check_int("patience", patience, 1)
     if tol is not None:
         tol = check_positive("tol", tol, allow_zero=True)
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import torch
 
 from dnnf._validation import check_positive
-from dnnf.inpainting._checks import check_images
+from dnnf.inpainting._checks import check_images, check_int
 from dnnf.inpainting.masks import expand_mask
 
 __all__ = ["kde_conditional_mean"]
@@ -75,8 +75,7 @@ def kde_conditional_mean(
             f"got {tuple(train_images.shape[1:])}"
         )
     h = check_positive("bandwidth", bandwidth)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    chunk_size = check_int("chunk_size", chunk_size, 1)
     mask = expand_mask(known, images)
     centres = train_images.to(images).flatten(1)
     out = []

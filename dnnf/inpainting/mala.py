@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from dnnf._validation import check_positive, check_probability
-from dnnf.inpainting._checks import check_images, log_prob_function
+from dnnf.inpainting._checks import check_images, check_int, log_prob_function
 from dnnf.inpainting.ascent import initial_fill
 from dnnf.inpainting.masks import expand_mask
 
@@ -73,12 +73,6 @@ class MALAResult:
     acceptance: torch.Tensor
     step_size: torch.Tensor
     log_prob: torch.Tensor
-
-
-def _check_int(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
 
 
 def mala_inpaint(
@@ -133,9 +127,9 @@ def mala_inpaint(
     log_prob = log_prob_function(model)
     check_images("images", images)
     mask = expand_mask(known, images)
-    num_chains = _check_int("num_chains", num_chains, 1)
-    num_steps = _check_int("num_steps", num_steps, 1)
-    warmup = num_steps // 2 if warmup is None else _check_int("warmup", warmup, 0)
+    num_chains = check_int("num_chains", num_chains, 1)
+    num_steps = check_int("num_steps", num_steps, 1)
+    warmup = num_steps // 2 if warmup is None else check_int("warmup", warmup, 0)
     if warmup >= num_steps:
         raise ValueError(f"warmup must be less than num_steps = {num_steps}, got {warmup}")
     eps0 = check_positive("step_size", step_size)
