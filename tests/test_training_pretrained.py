@@ -49,7 +49,8 @@ def test_first_call_trains_and_caches_second_call_loads(tmp_path, monkeypatch):
 
 def test_unknown_arch_is_a_clear_error():
     """An unknown architecture name lists the known ones."""
-    with pytest.raises(ValueError, match=r"arch must be one of \['glow', 'nice'\]"):
+    known = r"\['glow', 'glow_smoothed', 'nice', 'nice_smoothed'\]"
+    with pytest.raises(ValueError, match=r"arch must be one of " + known):
         load_or_train_mnist_flow("realnvp")
 
 
