@@ -25,7 +25,7 @@
 # which this notebook trains and caches on its first run.
 #
 # Seed: `torch.manual_seed(0)` and explicit generators seeded with 0 (numpy is not used). CPU run time:
-# about 4 min (one thread of a 2-core CPU) once the models are cached, plus about 5 min the first
+# about 3 min (one thread of a 2-core CPU) once the models are cached, plus about 4 min the first
 # time, when they are trained. The benchmark `scripts/bench_inpainting.py` runs the same comparison on
 # 100 digits, with the projected Langevin mean too.
 
