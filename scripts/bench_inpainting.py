@@ -9,8 +9,8 @@ Adam on the CPU and, when ``DNNF_DEVICE`` names a GPU (``cuda`` or ``auto``), on
 
 Settings were chosen on validation slices disjoint from the evaluation digits, never on the first 100
 digits that the chapter reports: Langevin step sizes, starts and models on digits 900-915 (``--first 900
---num-images 16``), the KDE bandwidth (0.5 to 2; 1.0 was best) and the MALA chain length on digits
-900-999 (docs/inpainting/index.md says what they showed).
+--num-images 16``), the KDE bandwidth (0.5 to 2; 1.0 was best), the MALA chain length and the smoothed
+models' noise level, steps and sizes on digits 900-999 (docs/inpainting/index.md says what they showed).
 
 Usage: python scripts/bench_inpainting.py [--arch nice|glow|nice_smoothed|glow_smoothed] [--first 0]
 [--num-images 100] [--steps 300] [--chains 8] [--mala-chains 4] [--mala-steps 300] [--bandwidth 1.0]
