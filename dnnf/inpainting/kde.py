@@ -60,7 +60,7 @@ def kde_conditional_mean(
     bandwidth
         The kernel's standard deviation $h > 0$ per pixel.
     chunk_size
-        Images handled at once (bounds the memory of the ``(chunk, N, d)`` masked differences).
+        Images handled at once (bounds the memory of the ``(chunk, N)`` squared distances).
 
     Returns
     -------

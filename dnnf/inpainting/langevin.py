@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from dnnf._validation import check_positive
-from dnnf.inpainting._checks import check_images, log_prob_function
+from dnnf.inpainting._checks import check_images, check_int, log_prob_function
 from dnnf.inpainting.ascent import box_bounds, initial_fill
 from dnnf.inpainting.masks import expand_mask
 from dnnf.projection import project_box
@@ -87,10 +87,8 @@ def langevin_inpaint(
     log_prob = log_prob_function(model)
     check_images("images", images)
     mask = expand_mask(known, images)
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 0:
-        raise ValueError(f"num_steps must be a non-negative integer, got {num_steps!r}")
+    num_samples = check_int("num_samples", num_samples, 1)
+    num_steps = check_int("num_steps", num_steps, 0)
     eta = check_positive("step_size", step_size)
 
     shape = (num_samples, *images.shape)
