@@ -1,4 +1,4 @@
-"""Benchmark of the estimators chapter (problem 6): variance, cost and iterations of each estimator.
+"""Benchmark of the Gaussian objective: variance, cost and iterations of each gradient estimator.
 
 Prints, in one run:
 1. the per-sample variance n Var[g_n] of the gradient of E[X sin X] in (mu, tau), summed over the two

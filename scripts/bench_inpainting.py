@@ -1,16 +1,18 @@
-"""Benchmark: hole PSNR of flow inpainting against the baselines and the seed's recipe; throughput.
+"""Benchmark: hole PSNR of flow inpainting against the baselines and plain SGD; throughput.
 
 On a fixed held-out set (``--num-images`` digits of the offline held-out split from index ``--first``,
 at the centres of their quantisation bins) and every mask kind, it prints the hole-PSNR table (mean ±
 standard error over images), the gain of each model-based method (projected Adam, the Langevin mean,
-the MALA mean) and of the KDE yardstick over each baseline and the seed's recipe (mean paired
-difference ± its standard error), how often the +3 dB target is met, and images per second of projected
-Adam on the CPU and, when ``DNNF_DEVICE`` names a GPU (``cuda`` or ``auto``), on the GPU in the same run.
+the MALA mean) and of the KDE yardstick over each baseline and plain SGD, the homework's recipe (mean
+paired difference ± its standard error), how often the gain reaches 3 dB (half the squared error), and
+images per second of projected Adam on the CPU and, when ``DNNF_DEVICE`` names a GPU (``cuda`` or
+``auto``), on the GPU in the same run.
 
 Settings were chosen on validation slices disjoint from the evaluation digits, never on the first 100
 digits that the chapter reports: Langevin step sizes, starts and models on digits 900-915 (``--first 900
 --num-images 16``), the KDE bandwidth (0.5 to 2; 1.0 was best), the MALA chain length and the smoothed
-models' noise level, steps and sizes on digits 900-999 (docs/inpainting/index.md says what they showed).
+models' noise level, steps and sizes on digits 900-999 (docs/inpainting/smoothed-models.md says what
+they showed).
 
 Usage: python scripts/bench_inpainting.py [--arch nice|glow|nice_smoothed|glow_smoothed] [--first 0]
 [--num-images 100] [--steps 300] [--chains 8] [--mala-chains 4] [--mala-steps 300] [--bandwidth 1.0]
@@ -30,7 +32,7 @@ from dnnf.device import default_device
 from dnnf.inpainting import MASK_KINDS, format_psnr_table, inpaint, inpainting_methods, make_mask, psnr_table
 from dnnf.training import PRETRAINED_RECIPES, load_or_train_mnist_flow
 
-TARGET_DB = 3.0
+HALF_MSE_DB = 10 * math.log10(2)  # a gain of 3.01 dB halves the hole's mean squared error
 
 
 def images_per_second(model, images: torch.Tensor, known: torch.Tensor, steps: int) -> float:
@@ -91,7 +93,7 @@ def main() -> None:
           f"({torch.get_num_threads()} threads), {time.perf_counter() - start:.0f} s\n")  # fmt: skip
     print("Hole PSNR in dB (mean ± standard error over images):\n")
     print(format_psnr_table(scores))
-    baselines = ["mean fill", "diffusion fill", "seed recipe"]
+    baselines = ["mean fill", "diffusion fill", "plain SGD"]
     for best in [m for m in methods if m not in baselines]:
         print(f"\nGain of {best} (paired mean difference ± standard error, dB):\n")
         print("| mask | " + " | ".join(f"vs {m}" for m in baselines) + " |")
@@ -102,11 +104,12 @@ def main() -> None:
             for m in baselines:
                 d = (row[best] - row[m]).double()
                 mean, se = d.mean().item(), d.std().item() / math.sqrt(d.numel())
-                met += mean >= TARGET_DB
+                met += mean >= HALF_MSE_DB
                 cells.append(f"{mean:+.2f} ± {se:.2f}")
             print(f"| {kind} | " + " | ".join(cells) + " |")
         total = len(scores) * len(baselines)
-        print(f"\nTarget +{TARGET_DB:.0f} dB for {best}: met in {met} of {total} (mask, baseline) pairs")
+        print(f"\nGain of at least {HALF_MSE_DB:.2f} dB (half the squared error) for {best}: "
+              f"{met} of {total} (mask, baseline) pairs")
 
     per_image = len(masks) * images.shape[0]
     print("\nWall-clock time per image and mask, this run: " + ", ".join(

@@ -1,12 +1,12 @@
-"""Benchmark: the seed's per-game Python loop against dnnf.rare_events, on P(A_600) for the roulette.
+"""Benchmark: the reference solution's per-game Python loop against dnnf.rare_events, on P(A_600).
 
 Figure of merit: 1 / (relative variance of the estimate x CPU seconds), which does not depend on the
-number of paths; each row also shows its ratio to the seed's recipe measured in the same run.
+number of paths; each row also shows its ratio to that loop measured in the same run.
 The relative variance of the estimate is (SE / P)^2 with SE the run's own standard error and P the
 exact DP value; "exact" columns use the DP relative variance per path (fixed coins only) instead,
 which removes the noise of a 3,000-path standard error.
 
-Usage: python scripts/bench_rare_events.py [--seed-paths 3000] [--paths 400000]
+Usage: python scripts/bench_rare_events.py [--loop-paths 3000] [--paths 400000]
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ from dnnf.rare_events import (
 P_RED, START, GOAL, MAX_GAMES = 18 / 37, 100, 200, 600
 
 
-def seed_recipe(p: float, q: float, initial_balance: int, goal: int, max_games: int, num_simulations: int):
-    """The seed's code (problem 5), kept as written apart from returning the per-path values."""
+def reference_loop(p: float, q: float, initial_balance: int, goal: int, max_games: int, num_simulations: int):
+    """The homework's reference solution for the gambler's ruin, as written apart from returning each path."""
 
     def run_simulation(p, q, initial_balance, goal, max_games):
         balance = initial_balance
         weight = 1.0
         for _ in range(max_games):
-            if np.random.rand() < q:  # noqa: NPY002 (the seed's legacy global-state API, kept as is)
+            if np.random.rand() < q:  # noqa: NPY002 (the reference solution's legacy global-state API, kept as is)
                 balance += 1
                 weight *= p / q
             else:
@@ -62,7 +62,7 @@ def timed(fn):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed-paths", type=int, default=3000)
+    parser.add_argument("--loop-paths", type=int, default=3000)
     parser.add_argument("--paths", type=int, default=400_000)
     args = parser.parse_args()
     problem = GamblersRuin(P_RED, START, GOAL, MAX_GAMES)
@@ -70,13 +70,13 @@ def main() -> None:
     exact_inf = exact_probability(GamblersRuin(P_RED, START, GOAL))
     print(f"exact P(A_600) = {exact:.6e} (DP); P(A_inf) = {exact_inf:.6e} (closed form)")
 
-    np.random.seed(0)  # noqa: NPY002 (the seed never seeds; we do, for a reproducible benchmark)
-    y, cpu, wall = timed(lambda: seed_recipe(P_RED, 0.55, START, GOAL, MAX_GAMES, args.seed_paths))
+    np.random.seed(0)  # noqa: NPY002 (the reference solution never seeds; we do, for a reproducible benchmark)
+    y, cpu, wall = timed(lambda: reference_loop(P_RED, 0.55, START, GOAL, MAX_GAMES, args.loop_paths))
     n = y.size
     se = y.std(ddof=1) / math.sqrt(n)
-    seed_eff = 1.0 / ((se / exact) ** 2 * cpu)
-    seed_eff_exact = 1.0 / (relative_variance(problem, 0.55) * cpu / n)
-    rows = [("seed loop, q = 0.55", n, cpu, wall, y.mean(), se, relative_variance(problem, 0.55))]
+    loop_eff = 1.0 / ((se / exact) ** 2 * cpu)
+    loop_eff_exact = 1.0 / (relative_variance(problem, 0.55) * cpu / n)
+    rows = [("reference loop, q = 0.55", n, cpu, wall, y.mean(), se, relative_variance(problem, 0.55))]
 
     (ce, history), ce_cpu, _ = timed(lambda: cross_entropy_tilt(problem, seed=1))
     print(f"cross-entropy: q = {ce.q:.4f} after {len(history) - 1} iterations, {ce_cpu:.2f} s CPU")
@@ -101,7 +101,7 @@ def main() -> None:
 
     header = (
         f"{'method':42s} {'paths':>8s} {'CPU s':>7s} {'us/path':>8s} {'estimate':>11s} {'rel.err':>8s} "
-        f"{'relvar':>9s} {'exact rv':>9s} {'1/(rv*s)':>10s} {'x seed':>8s} {'x seed*':>8s}"
+        f"{'relvar':>9s} {'exact rv':>9s} {'1/(rv*s)':>10s} {'x loop':>8s} {'x loop*':>8s}"
     )
     print(header)
     print("-" * len(header))
@@ -112,10 +112,10 @@ def main() -> None:
         eff_exact = paths / (exact_rv * cpu) if exact_rv == exact_rv else math.nan
         print(
             f"{name:42s} {paths:8d} {cpu:7.3f} {cpu / paths * 1e6:8.2f} {est:11.5e} {rel:8.2%} "
-            f"{rv_path:9.3g} {exact_rv:9.3g} {eff:10.3g} {eff / seed_eff:8.3g} "
-            f"{eff_exact / seed_eff_exact:8.3g}"
+            f"{rv_path:9.3g} {exact_rv:9.3g} {eff:10.3g} {eff / loop_eff:8.3g} "
+            f"{eff_exact / loop_eff_exact:8.3g}"
         )
-    print("x seed: ratio of 1/(relvar x CPU s) with each run's own SE; x seed*: with the exact DP relvar.")
+    print("x loop: ratio of 1/(relvar x CPU s) with each run's own SE; x loop*: with the exact DP relvar.")
 
     # relative error 0.5% within 1 s of one core, without the DP
     for name, proposal in (("bridge tilt", BridgeTilt(problem)), ("horizon tilt", horizon_tilt(problem))):

@@ -1,4 +1,5 @@
-"""Problem 6 (docs/estimators/gaussian-objective.md): closed form, stationary points, estimator variances."""
+"""The Gaussian objective (docs/estimators/gaussian-objective.md): closed form, stationary points, variances.
+"""
 
 import math
 
@@ -79,7 +80,7 @@ def test_stationary_points_complete_and_classified():
     for p, ref in zip(points, (LOCAL_MIN, SADDLE, GLOBAL_MIN), strict=True):
         assert abs(p.mu - ref[0]) < 1e-11 and abs(p.sigma - ref[1]) < 1e-11
         assert float(gaussian_objective_gradient(p.mu, p.sigma).abs().max()) < 1e-12
-    assert points[2].value < points[0].value  # the seed's point is a local, not the global, minimum
+    assert points[2].value < points[0].value  # the reference solution's point: a local minimum only
 
     def grad(v):
         m, s = v[0], max(v[1], 1e-8)

@@ -1,4 +1,4 @@
-"""Problem 6 (docs/estimators/gaussian-objective.md): seeded SGD reaches the exact minimiser of its basin."""
+"""The Gaussian objective (docs/estimators/gaussian-objective.md): SGD reaches the minimiser of its basin."""
 
 import math
 

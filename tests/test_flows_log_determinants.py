@@ -1,4 +1,4 @@
-"""The four claims of docs/flows/log-determinants.md (problem 4), checked numerically in float64."""
+"""The four claims of docs/flows/log-determinants.md, checked numerically in float64."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_plu_logabsdet_equals_sum_log_abs_s_for_both_signs_of_det_p():
         a = plu_weight(perm, lower, upper, s)
         signs.add(int(torch.linalg.det(perm).round()))
         torch.testing.assert_close(torch.linalg.slogdet(a)[1], s.abs().log().sum(), atol=1e-10, rtol=0)
-        # the sign of det A is det P times the signs of s: the seed's "det P = 1" would get it wrong
+        # sign(det A) = det P times the signs of s: the reference solution's "det P = 1" gets it wrong
         expected_sign = torch.linalg.det(perm).round() * torch.sign(s).prod()
         assert torch.linalg.slogdet(a)[0] == expected_sign
         torch.testing.assert_close(plu_inverse_weight(perm, lower, upper, s) @ a, torch.eye(5, dtype=F64))
@@ -102,8 +102,8 @@ def test_conv1x1_jacobian_is_kronecker_product():
 
 
 def test_conditional_coupling_jacobian_is_block_lower_triangular():
-    """docs/flows/log-determinants.md, equation (COND): for problem 4(d)'s layer, dZ/dX has blocks
-    [[I, 0], [*, A(X_1) (x) I_HW]] in channel-major order, with a non-zero lower-left block, so
+    """docs/flows/log-determinants.md, equation (COND): for the conditional 1x1-convolution coupling, dZ/dX
+    has blocks [[I, 0], [*, A(X_1) (x) I_HW]] in channel-major order, with a non-zero lower-left block, so
     log|det J| = H W sum_i log s_i(X_1)."""
     torch.manual_seed(0)
     layer = ConditionalConv1x1Coupling(6, hidden=8, generator=torch.Generator().manual_seed(0)).double()

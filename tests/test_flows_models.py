@@ -219,7 +219,7 @@ def test_models_reject_wrong_input_shapes():
     """Bad input to a whole model gets a clear error naming the expected shape, not a deep torch error."""
     nice, glow = nice_mnist(image_shape=(1, 8, 8), hidden=8), _small_glow()
     with pytest.raises(ValueError, match=r"\(batch, 1, 8, 8\)"):
-        nice.log_prob(torch.rand(2, 64))  # the seed's flattened input
+        nice.log_prob(torch.rand(2, 64))  # the reference solution's flattened input
     with pytest.raises(ValueError, match=r"\(batch, C, H, W\)"):
         glow.log_prob(torch.rand(2, 8, 8))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):

@@ -12,7 +12,7 @@ import pytest
 import torch
 from scipy.optimize import minimize
 
-from dnnf.inpainting import SEED_RECIPE, centre_square_mask, inpaint, langevin_inpaint, random_pixel_mask
+from dnnf.inpainting import PLAIN_SGD_RECIPE, centre_square_mask, inpaint, langevin_inpaint, random_pixel_mask
 
 SIDE = 4  # 4 x 4 images: d = 16, small enough for exact linear algebra
 
@@ -159,20 +159,20 @@ def test_batch_equals_one_image_at_a_time():
         assert single.num_steps[0] == batch.num_steps[b]
 
 
-def test_seed_recipe_barely_moves_pixels_of_a_weak_gradient():
+def test_plain_sgd_recipe_barely_moves_pixels_of_a_weak_gradient():
     """docs/inpainting/index.md errata: 300 SGD steps of 1e-3 move a pixel by at most 0.3 * max|grad|."""
     model = make_gaussian(13, scale=50.0)  # a flat density: gradients of order 1e-2
     y = sample_images(model, 2, seed=14)
     known = centre_square_mask(SIDE, SIDE, 2)
-    result = inpaint(model, y, known, **SEED_RECIPE)
+    result = inpaint(model, y, known, **PLAIN_SGD_RECIPE)
     hole = ~known.expand_as(y)
     assert result.images[hole].abs().max() < 0.05
 
 
 def test_langevin_matches_ula_stationary_law():
-    """docs/inpainting/index.md eq. (8): on a Gaussian far from the box faces, projected Langevin samples
-    the unadjusted chain's stationary law N(m, Lambda_UU^{-1} (I - eta Lambda_UU / 2)^{-1}), m = eq. (5).
-    Tolerances: 4.5 standard errors of the sample mean and of the sample variance (n = 4000 chains)."""
+    """docs/inpainting/conditional-mean.md eq. (8): on a Gaussian far from the box faces, projected Langevin
+    samples the unadjusted chain's stationary law N(m, Lambda_UU^{-1} (I - eta Lambda_UU / 2)^{-1}), m = eq.
+    (5). Tolerances: 4.5 standard errors of the sample mean and of the sample variance (n = 4000 chains)."""
     slow = make_gaussian(15, scale=0.0003)
     model = FastGaussian(slow.mean, slow.precision)
     y = sample_images(model, 1, seed=16)

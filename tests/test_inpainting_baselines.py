@@ -1,4 +1,4 @@
-"""Mean fill, diffusion (neighbour-average) fill and the KDE conditional mean (docs/inpainting/index.md)."""
+"""Mean fill, diffusion (neighbour-average) fill and the KDE conditional mean (docs/inpainting/)."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def test_kde_rejects_bad_arguments(kwargs, match):
 
 
 def test_tweedie_formula_for_a_smoothed_empirical_distribution():
-    """docs/inpainting/index.md (14): for x uniform on N training images and x~ = x + s * noise,
+    """docs/inpainting/smoothed-models.md (14): for x uniform on N training images and x~ = x + s * noise,
     E[x | x~] = x~ + s^2 grad log p_s(x~), with p_s the KDE of bandwidth s; the gradient by autograd,
     the posterior mean from the posterior weights. (With s instead of s^2 the check fails.)"""
     g = torch.Generator().manual_seed(4)

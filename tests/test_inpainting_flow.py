@@ -9,7 +9,7 @@ import torch
 from dnnf.data import load_mnist, to_unit_interval
 from dnnf.flows import nice_mnist
 from dnnf.inpainting import (
-    SEED_RECIPE,
+    PLAIN_SGD_RECIPE,
     centre_square_mask,
     half_mask,
     inpaint,
@@ -85,7 +85,7 @@ def test_model_of_another_size_is_rejected(small_flow):
 
 
 def test_langevin_on_a_flow_is_feasible_and_reproducible(small_flow, images):
-    """docs/inpainting/index.md eq. (8): known pixels exact, values in [0, 1], seeded noise."""
+    """docs/inpainting/conditional-mean.md eq. (8): known pixels exact, values in [0, 1], seeded noise."""
     known = centre_square_mask(SIDE, SIDE, 4)
 
     def run(seed):
@@ -105,7 +105,7 @@ def test_langevin_on_a_flow_is_feasible_and_reproducible(small_flow, images):
 def test_pretrained_flow_beats_mean_fill():
     """docs/inpainting/index.md, Results and errata: on 16 held-out digits with half of the pixels
     missing at random, Adam's completion beats mean fill on hole PSNR and reaches a higher likelihood
-    than the seed's recipe, which leaves most hole pixels where they started (at 0)."""
+    than the plain SGD recipe, which leaves most hole pixels where they started (at 0)."""
     from dnnf.training import load_or_train_mnist_flow
 
     model = load_or_train_mnist_flow("nice", progress=False).requires_grad_(False)
@@ -114,9 +114,9 @@ def test_pretrained_flow_beats_mean_fill():
     flow = inpaint(model, images, known, lr=0.03, num_steps=150)
     gain = psnr(flow.images, images, known) - psnr(mean_fill(images, known), images, known)
     assert gain.mean() > 2.0
-    seed = inpaint(model, images, known, **SEED_RECIPE)
-    assert flow.log_prob[-1].mean() > seed.log_prob[-1].mean()
-    moved = (seed.images - torch.where(known, images, 0.0)).abs()[~known]
+    plain = inpaint(model, images, known, **PLAIN_SGD_RECIPE)
+    assert flow.log_prob[-1].mean() > plain.log_prob[-1].mean()
+    moved = (plain.images - torch.where(known, images, 0.0)).abs()[~known]
     assert (moved > 0.01).float().mean() < 0.2
 
 
@@ -124,7 +124,7 @@ def test_pretrained_flow_beats_mean_fill():
 @pytest.mark.skipif(not pretrained_checkpoint_path("nice_smoothed").is_file(),
                     reason="needs the cached smoothed NICE (built by the inpainting tutorial)")  # fmt: skip
 def test_smoothed_nice_beats_the_mean_image_by_3_db_on_the_left_half():
-    """docs/inpainting/index.md, smoothed models (13): on 20 held-out digits with the left half missing,
+    """docs/inpainting/smoothed-models.md (13): on 20 held-out digits with the left half missing,
     projected Adam on the smoothed NICE beats the training set's mean image by more than 3 dB of hole
     PSNR (the benchmark measures +3.6 dB on 100 digits)."""
     from dnnf.training import load_or_train_mnist_flow
@@ -153,7 +153,7 @@ def test_comparison_table_runs_every_method(small_flow, images):
     kde = (torch.rand(6, 1, SIDE, SIDE, generator=torch.Generator().manual_seed(1), dtype=torch.float64), 0.5)
     methods = inpainting_methods(small_flow, None, langevin, mala, kde, num_steps=5)
     assert list(methods) == [
-        "mean fill", "diffusion fill", "seed recipe", "projected Adam", "Langevin mean", "MALA mean",
+        "mean fill", "diffusion fill", "plain SGD", "projected Adam", "Langevin mean", "MALA mean",
         "KDE yardstick",
     ]  # fmt: skip
     assert list(inpainting_methods(small_flow)) == list(methods)[:4]

@@ -27,7 +27,7 @@ def test_helpers_draw_on_the_axes():
     and projection arrows point from y to the projection computed by the library."""
     fig, ax = plt.subplots()
     draw_box(ax, (0, 0), (1, 2))
-    draw_box(ax, (0.5, 0), (0.5, 1))  # the seed's flat box {a} x [0, 1] is a segment
+    draw_box(ax, (0.5, 0), (0.5, 1))  # the flat box {a} x [0, 1] is a segment
     draw_l2_ball(ax, 1.0, (0, 0))
     draw_l1_ball(ax, 1.0)
     draw_simplex(ax, 1.0)

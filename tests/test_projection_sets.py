@@ -1,7 +1,7 @@
 """Checks of the projections in ``dnnf.projection.sets`` against docs/projection/index.md.
 
 References are independent of the code under test: scipy's SLSQP on the defining minimisation,
-Brent root-finding for the simplex threshold, and a brute-force grid for the seed's set.
+Brent root-finding for the simplex threshold, and a brute-force grid for the segment {a} x [0, 1].
 Property tests run in float64 with absolute tolerances of ``1e-9`` (exact arithmetic gives 0; the
 algorithms use O(n) additions of numbers of size <= 100, so rounding stays many orders below that).
 """
@@ -215,7 +215,7 @@ def test_l1_ball_matches_soft_threshold_root_finding(y, radius):
 
 
 @pytest.mark.parametrize("a", [-2.0, 0.0, 0.7])
-def test_seed_set_box_with_equal_bounds(a):
+def test_segment_is_a_box_with_equal_bounds(a):
     """docs/projection/index.md, eq. (3): for C = {a} x [0, 1], Pi_C(y) = (a, min(max(y2, 0), 1)).
 
     Also checked against a brute-force grid over the segment C (spacing 1e-4).

@@ -97,12 +97,12 @@ def test_unreachable_goal_has_probability_zero():
     assert success_table(GamblersRuin(0.5, 3, 10, 7))[-1, 3] == pytest.approx(0.5**7)
 
 
-def test_relative_variance_of_the_seed_tilt_and_of_the_best_fixed_tilt():
+def test_relative_variance_of_q_055_and_of_the_best_fixed_tilt():
     """docs/rare-events/index.md, eq. (6) and the errata box: relative variance of q = 0.55 and of 7/12."""
     problem = GamblersRuin(P_RED, 100, 200, 600)
-    seed_rv = relative_variance(problem, 0.55)
+    rv_055 = relative_variance(problem, 0.55)
     tilt_rv = relative_variance(problem, 7 / 12)
-    assert 14 < seed_rv < 16
+    assert 14 < rv_055 < 16
     assert 1.8 < tilt_rv < 1.9
     assert relative_variance(problem, P_RED) == pytest.approx(1 / exact_probability(problem) - 1, rel=1e-9)
 
@@ -169,7 +169,8 @@ def test_horizon_tilt_weight_bound():
 
 def test_best_fixed_tilt_is_near_the_horizon_tilt():
     """docs/rare-events/index.md, 'Choosing q': the exact optimum over fixed q (about 0.588) beats q_T = 7/12
-    by under 5% in relative variance, and both beat the seed's q = 0.55 by a factor of about 8."""
+    by under 5% in relative variance, and both beat the reference solution's q = 0.55 by a factor of about
+    8."""
     problem = GamblersRuin(P_RED, 100, 200, 600)
     grid = np.linspace(0.56, 0.62, 61)
     values = np.array([relative_variance(problem, q) for q in grid])

@@ -1,11 +1,11 @@
-r"""Stochastic gradient estimators of $\nabla_\phi \mathbb{E}_{Z\sim q_\phi}[f(Z)]$ and the worked problems.
+r"""Stochastic gradient estimators of $\nabla_\phi \mathbb{E}_{Z\sim q_\phi}[f(Z)]$ and two worked examples.
 
 - :func:`score_function_surrogate` / :func:`score_function_gradient`: the log-derivative (REINFORCE)
   estimator, with a leave-one-out baseline by default;
 - :func:`pathwise_surrogate` / :func:`pathwise_gradient`: the reparameterization estimator;
 - :func:`estimator_statistics`: mean, standard error and per-sample variance of either estimator;
-- problem 1 (:func:`gaussian_log_ratio_expectation`) and problem 6 (:func:`gaussian_objective`,
-  :func:`stationary_points`, :func:`optimize_gaussian_objective`).
+- the Gaussian log-ratio (:func:`gaussian_log_ratio_expectation`) and the Gaussian objective
+  (:func:`gaussian_objective`, :func:`stationary_points`, :func:`optimize_gaussian_objective`).
 """
 
 from .gaussian_objective import (

@@ -1,4 +1,4 @@
-r"""Problem 6: the objective $J(\mu,\sigma)$, its exact gradient and Hessian, and its stationary points.
+r"""The Gaussian objective $J(\mu,\sigma)$, its exact gradient and Hessian, and its stationary points.
 
 $$
 J(\mu,\sigma) = \mathbb{E}_{X\sim\mathcal{N}(\mu,\sigma^2)}[X\sin X]
@@ -73,7 +73,7 @@ def expected_x_sin_x(mu: float | torch.Tensor, sigma: float | torch.Tensor) -> t
 
 
 def gaussian_objective(mu: float | torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
-    r"""The objective of problem 6 in closed form.
+    r"""The Gaussian objective $J(\mu, \sigma)$ in closed form.
 
     $$
     J(\mu,\sigma) = e^{-\sigma^2/2}(\mu\sin\mu + \sigma^2\cos\mu) + \tfrac12(\mu-1)^2 + \sigma - \log\sigma .

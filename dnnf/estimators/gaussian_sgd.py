@@ -1,4 +1,4 @@
-r"""Problem 6: stochastic gradient descent on $J(\mu,\sigma)$ in the parametrisation $\sigma = e^\tau$.
+r"""Stochastic gradient descent on the Gaussian objective $J(\mu,\sigma)$, parametrised by $\sigma = e^\tau$.
 
 Only $\mathbb{E}[X\sin X]$ is estimated (score-function or pathwise); the gradient of the deterministic part
 $\tfrac12(\mu-1)^2 + e^\tau - \tau$ is exact. Step $k$ uses the step size $\eta_k = \eta/(1 + k/k_{1/2})$
@@ -27,7 +27,7 @@ __all__ = [
 
 
 def x_sin_x(x: torch.Tensor) -> torch.Tensor:
-    r"""The integrand $f(x) = x\sin x$ of problem 6 (elementwise)."""
+    r"""The integrand $f(x) = x\sin x$ of the Gaussian objective (elementwise)."""
     return x * torch.sin(x)
 
 

@@ -1,4 +1,4 @@
-r"""Problem 1: the closed-form case of $\nabla_\phi\,\mathbb{E}_{q_\phi}[\log(h(Z)/q_\phi(Z))]$.
+r"""The Gaussian log-ratio: the closed-form case of $\nabla_\phi\,\mathbb{E}_{q_\phi}[\log(h(Z)/q_\phi(Z))]$.
 
 With $q_\phi = \mathcal{N}(\mu,\sigma^2)$, $\phi = (\mu,\sigma)$, and an unnormalised Gaussian target
 $h(z) = e^{c}\,\mathcal{N}(z; m, s^2)$,

@@ -98,8 +98,8 @@ def score_function_surrogate(
     $$
 
     The second sum is zero when $f$ does not depend on $\phi$ (the usual case); when it does (e.g. the
-    $\log(h/q_\phi)$ integrand of problem 1) it is the direct term, kept so that the gradient stays
-    unbiased.
+    $\log(h/q_\phi)$ integrand of the log-ratio identity) it is the direct term, kept so that the
+    gradient stays unbiased.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-r"""The conditional 1x1-convolution coupling of problem 4(d).
+r"""The conditional 1x1-convolution coupling: a 1x1 convolution whose weights depend on the other channels.
 
 The input $X \in \mathbb{R}^{2C \times H \times W}$ is split into $X_1 = X_{1:C}$ and $X_2 = X_{C+1:2C}$;
 
@@ -28,8 +28,8 @@ __all__ = ["ConditionalConv1x1Coupling"]
 
 
 class ConditionalConv1x1Coupling(Flow):
-    r"""Problem 4(d)'s coupling: the second half of the channels goes through a 1x1 convolution with weight
-    $A(X_1) = P L(X_1)(U(X_1) + \operatorname{diag}(s(X_1)))$.
+    r"""A conditional 1x1-convolution coupling: the second half of the channels goes through a 1x1
+    convolution with weight $A(X_1) = P L(X_1)(U(X_1) + \operatorname{diag}(s(X_1)))$.
 
     A small network (3x3 conv, ReLU, 1x1 conv, ReLU, global average pooling, linear) maps $X_1$ to a
     $C \times C$ matrix $M$: its strictly lower part is $L$'s, its strictly upper part is $U$'s, and its

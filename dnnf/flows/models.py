@@ -126,8 +126,9 @@ def glow_mnist(
     Layers: logit transform (left out if ``logit_alpha`` is ``None``), then ``num_levels`` levels; each
     level squeezes ($2 \times 2$ patches to channels), applies ``steps_per_level`` steps of ActNorm,
     invertible 1x1 convolution (``conv="lu"`` or ``"dense"``) and a coupling (``coupling="affine"``,
-    ``"additive"`` or ``"conditional"``, the latter being problem 4(d)'s layer), then factors out half of
-    the channels (RealNVP's multi-scale split) before the next level. The latent has the image's shape.
+    ``"additive"`` or ``"conditional"``, the latter being ``ConditionalConv1x1Coupling``), then
+    factors out half of the channels (RealNVP's multi-scale split) before the next level. The latent has
+    the image's shape.
 
     Input: ``(B, C, H, W)`` with values in $[0, 1]$ (any real values without the logit); $H$ and $W$
     must be divisible by $2^{L}$, $L$ = ``num_levels`` (28 allows $L \le 2$).

@@ -7,7 +7,7 @@ yardstick (:mod:`~dnnf.inpainting.kde`), the ascent
 conditional-mean sampler (:mod:`~dnnf.inpainting.mala`).
 """
 
-from dnnf.inpainting.ascent import SEED_RECIPE, InpaintingResult, box_bounds, initial_fill, inpaint
+from dnnf.inpainting.ascent import PLAIN_SGD_RECIPE, InpaintingResult, box_bounds, initial_fill, inpaint
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
 from dnnf.inpainting.compare import format_psnr_table, inpainting_methods, psnr_table
 from dnnf.inpainting.kde import kde_conditional_mean
@@ -25,7 +25,7 @@ from dnnf.inpainting.metrics import mse, psnr, ssim
 
 __all__ = [
     "MASK_KINDS",
-    "SEED_RECIPE",
+    "PLAIN_SGD_RECIPE",
     "InpaintingResult",
     "LangevinResult",
     "MALAResult",

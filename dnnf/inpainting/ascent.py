@@ -35,9 +35,9 @@ from dnnf.inpainting.baselines import diffusion_fill, mean_fill
 from dnnf.inpainting.masks import expand_mask
 from dnnf.projection import project_box
 
-__all__ = ["InpaintingResult", "SEED_RECIPE", "box_bounds", "inpaint", "initial_fill"]
+__all__ = ["InpaintingResult", "PLAIN_SGD_RECIPE", "box_bounds", "inpaint", "initial_fill"]
 
-SEED_RECIPE = {
+PLAIN_SGD_RECIPE = {
     "optimizer": "sgd",
     "lr": 1e-3,
     "num_steps": 300,
@@ -45,8 +45,9 @@ SEED_RECIPE = {
     "tol": None,
     "init": "zeros",
 }
-"""Keyword arguments of :func:`inpaint` that reproduce the seed homework's recipe: 300 plain SGD steps with
-learning rate $10^{-3}$ from the corrupted image (hole set to 0), no schedule and no stopping rule."""
+"""Keyword arguments of :func:`inpaint` for 300 plain SGD steps with learning rate $10^{-3}$ from the
+corrupted image (hole set to 0), no schedule and no stopping rule: the recipe of the homework's reference
+solution (problem 3), kept as the book's point of comparison."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def inpaint(
         Boolean mask (``True`` = observed), broadcastable to ``images``
         (see :mod:`dnnf.inpainting.masks`).
     optimizer
-        ``"adam"`` or ``"sgd"`` (plain gradient ascent, the seed's choice).
+        ``"adam"`` or ``"sgd"`` (plain gradient ascent, as in ``PLAIN_SGD_RECIPE``).
     lr
         The (initial) step size $\eta_0$.
     num_steps

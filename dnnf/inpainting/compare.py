@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-from dnnf.inpainting.ascent import SEED_RECIPE, inpaint
+from dnnf.inpainting.ascent import PLAIN_SGD_RECIPE, inpaint
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
 from dnnf.inpainting.kde import kde_conditional_mean
 from dnnf.inpainting.langevin import langevin_inpaint
@@ -58,14 +58,14 @@ def inpainting_methods(
     Returns
     -------
     dict
-        ``"mean fill"``, ``"diffusion fill"``, ``"seed recipe"`` (:data:`SEED_RECIPE`) and
+        ``"mean fill"``, ``"diffusion fill"``, ``"plain SGD"`` (:data:`PLAIN_SGD_RECIPE`) and
         ``"projected Adam"`` (then ``"Langevin mean"``, ``"MALA mean"`` and ``"KDE yardstick"`` when
         asked for).
     """
     methods: dict[str, Method] = {
         "mean fill": lambda x, k: mean_fill(x, k, mean_image),
         "diffusion fill": diffusion_fill,
-        "seed recipe": lambda x, k: inpaint(model, x, k, **SEED_RECIPE).images,
+        "plain SGD": lambda x, k: inpaint(model, x, k, **PLAIN_SGD_RECIPE).images,
         "projected Adam": lambda x, k: inpaint(model, x, k, **ascent_kwargs).images,
     }
     if langevin_kwargs is not None:

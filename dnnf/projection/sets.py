@@ -68,7 +68,7 @@ def project_box(y: torch.Tensor, lower: float | torch.Tensor, upper: float | tor
     \Pi_C(y)_i = \min\{\max\{y_i, \ell_i\}, u_i\}.
     $$
 
-    Equal bounds $\ell_i = u_i$ fix the coordinate: the seed's set $C = \{a\} \times [0, 1]$ is the box
+    Equal bounds $\ell_i = u_i$ fix the coordinate: the segment $C = \{a\} \times [0, 1]$ is the box
     with $\ell = (a, 0)$ and $u = (a, 1)$, and an inpainting constraint "known pixels stay, unknown
     pixels lie in $[0, 1]$" is the box with $\ell_i = u_i$ equal to the known value on known pixels.
 

@@ -94,8 +94,8 @@ ax.set_title("J(μ, σ) with its stationary points")
 plt.show()
 
 # %% [markdown]
-# The minimum at $(0.442, 0.606)$ is the one the seed's runs from $(0, 1)$ converge to. It is **not** the
-# global minimum: $J = 1.69617$ there against $J = 1.66440$ at $(1.367, 1.962)$. Exact gradient descent
+# The minimum at $(0.442, 0.606)$ is the one the homework's reference solution converges to from
+# $(0, 1)$. It is **not** the global minimum: $J = 1.69617$ there against $J = 1.66440$ at $(1.367, 1.962)$. Exact gradient descent
 # from $(0, 1)$ heads straight down into the nearer basin; to reach the global minimum one must start in its
 # basin (for instance at $(2, 2.5)$), or restart from several points and keep the best.
 
@@ -209,7 +209,7 @@ plt.show()
 
 # %% [markdown]
 # Top: below a curve at $\sigma \approx 1.3$–$1.75$ (red) the score function is the noisier and the
-# pathwise estimator wins, in particular at the seed's local minimum and at the saddle; above it (blue)
+# pathwise estimator wins, in particular at the reference solution's local minimum and at the saddle; above it (blue)
 # the score function wins, including at the global minimum. The pathwise $\tau$-component
 # $\sigma\varepsilon\,(\sin X + X\cos X)$ grows like $\sigma^2$, while the score function's
 # $X\sin X\,(\varepsilon^2 - 1)$ grows only like $\sigma$. Bottom: the leave-one-out baseline helps

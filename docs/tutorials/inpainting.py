@@ -15,7 +15,7 @@
 #
 # We hide part of held-out digits and fill the hole by projected gradient ascent on the log-likelihood
 # of the project's NICE model, as the [inpainting chapter](../inpainting/index.md) derives. We compare the
-# seed homework's recipe (300 plain SGD steps of size $10^{-3}$), projected Adam with a schedule and a
+# recipe of the homework's reference solution (300 plain SGD steps of size $10^{-3}$), projected Adam with a schedule and a
 # stopping rule, and two model-free baselines, on the pixels that were actually missing.
 #
 # The model comes from `load_or_train_mnist_flow("nice")`: the [flows tutorial](flows_mnist.py) trains
@@ -40,7 +40,7 @@ from dnnf.device import default_device
 from dnnf.flows import bits_per_dim
 from dnnf.inpainting import (
     MASK_KINDS,
-    SEED_RECIPE,
+    PLAIN_SGD_RECIPE,
     format_psnr_table,
     inpaint,
     inpainting_methods,
@@ -69,9 +69,9 @@ print(f"{images.shape[0]} held-out digits; model: {model.config['name']}; device
 print(f"held-out bits/dim of these digits: {bits_per_dim(model.log_prob(images)).mean():.3f}")
 
 # %% [markdown]
-# ## The seed's recipe, and what its steps do
+# ## Plain SGD, the reference solution's recipe, and what its steps do
 #
-# The seed runs plain SGD on $-\log p(x)$ with step $10^{-3}$ for 300 steps from the corrupted image
+# The homework's reference solution runs plain SGD on $-\log p(x)$ with step $10^{-3}$ for 300 steps from the corrupted image
 # (hole set to 0). The size of a plain gradient step is the step size times the gradient, and a
 # flow's pixel gradient spans orders of magnitude:
 
@@ -84,13 +84,13 @@ print("|d log p / d x_i| on the hole: quantiles 10%, 50%, 90%, max:",
       [round(v, 1) for v in torch.quantile(hole_grad, torch.tensor([0.1, 0.5, 0.9])).tolist()],
       round(hole_grad.max().item(), 1))
 
-seed = inpaint(model, images, known, **SEED_RECIPE)
+plain = inpaint(model, images, known, **PLAIN_SGD_RECIPE)
 adam = inpaint(model, images, known)
 adam_zeros = inpaint(model, images, known, init="zeros")
-moved = (seed.images - x0.detach())[:, :, ~known].abs()
-print(f"seed recipe: {100 * (moved > 0.01).float().mean():.0f}% of hole pixels moved by more than 0.01, "
+moved = (plain.images - x0.detach())[:, :, ~known].abs()
+print(f"plain SGD: {100 * (moved > 0.01).float().mean():.0f}% of hole pixels moved by more than 0.01, "
       f"{100 * (moved > 0.5).float().mean():.1f}% by more than 0.5")
-print(f"log p after the seed's 300 steps: {seed.log_prob[-1].mean():.0f} nats (start {seed.log_prob[0].mean():.0f}); "
+print(f"log p after 300 plain SGD steps: {plain.log_prob[-1].mean():.0f} nats (start {plain.log_prob[0].mean():.0f}); "
       f"projected Adam: {adam.log_prob[-1].mean():.0f} nats after {adam.num_steps.float().mean():.0f} steps on average")
 
 # %% [markdown]
@@ -99,7 +99,7 @@ print(f"log p after the seed's 300 steps: {seed.log_prob[-1].mean():.0f} nats (s
 # running estimate of its gradient's size, so every hole pixel moves at the same rate, and the cosine
 # schedule with the stopping rule ends the ascent once the likelihood has stopped rising. The curves
 # below are measured against each digit's own log-likelihood: above zero, the completion is rated more
-# likely than the true digit. On the left-half mask the seed's big steps overshoot: pixels with
+# likely than the true digit. On the left-half mask the plain SGD steps overshoot: pixels with
 # gradients near $10^3$ are thrown from one face of the box to the other at every step, and the
 # log-likelihood swings by tens of thousands of nats from one step to the next. The diffusion fill
 # starts far below (the model dislikes smooth grey strokes) and Adam climbs from it within a few steps.
@@ -111,29 +111,30 @@ with torch.no_grad():
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 for ax, kind in zip(axes, ["centre", "left"]):
     if kind == "centre":
-        runs = (seed, adam_zeros, adam)
+        runs = (plain, adam_zeros, adam)
     else:
-        runs = (inpaint(model, images, masks[kind], **SEED_RECIPE),
+        runs = (inpaint(model, images, masks[kind], **PLAIN_SGD_RECIPE),
                 inpaint(model, images, masks[kind], init="zeros"), inpaint(model, images, masks[kind]))
-    labels = ("seed recipe (SGD, 1e-3, from zeros)", "projected Adam, from zeros",
+    labels = ("plain SGD (1e-3, from zeros)", "projected Adam, from zeros",
               "projected Adam, from the diffusion fill")
     plot_log_likelihood_curves({label: run.log_prob - reference for label, run in zip(labels, runs)}, ax=ax,
                                ylabel="log p(x_t) - log p(original), nats")
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_title(f"{kind} mask: median and quartiles over 30 digits")
     if kind == "left":
-        ax.set_yscale("symlog", linthresh=100)  # the seed's curve swings by tens of thousands of nats
+        ax.set_yscale("symlog", linthresh=100)  # the plain SGD curve swings by tens of thousands of nats
 plt.show()
 
 # %% [markdown]
-# ## Every mask type: the seed's figure and the PSNR table
+# ## Every mask type: the completions and the PSNR table
 #
 # For each mask: the original, the corrupted image (hole in red), and the completions: the two
-# baselines (mean fill uses the training set's mean image), the seed's recipe, projected Adam, the
+# baselines (mean fill uses the training set's mean image), plain SGD, projected Adam, the
 # *MALA mean* (4 Metropolis-adjusted Langevin chains per digit, 300 steps of which the last 150 are
-# averaged: an estimate of the model's conditional mean $\mathbb E[x_U \mid x_K]$, see the
-# [chapter](../inpainting/index.md)), and the *KDE yardstick*, the exact conditional mean of a
-# Gaussian kernel density estimate of the 4,000 training digits (bandwidth 1). The yardstick is not a
+# averaged: an estimate of the model's conditional mean $\mathbb E[x_U \mid x_K]$, see
+# [Sampling completions](../inpainting/conditional-mean.md)), and the *KDE yardstick*, the exact conditional mean of a
+# Gaussian kernel density estimate of the 4,000 training digits (bandwidth 1; see
+# [the yardstick's page](../inpainting/kde-yardstick.md)). The yardstick is not a
 # flow method: it shows what a density model of these training digits can reach. PSNR is measured on
 # the hole only; whole-image PSNR would add $10 \log_{10}(d/m)$ dB to every method.
 
@@ -176,8 +177,8 @@ with torch.no_grad():
 # because this NICE, a fully connected model, has no built-in notion of neighbourhood. The KDE
 # yardstick shows how much room there is: on the block masks an exact conditional mean of a density
 # of these digits gains about 3 dB over mean fill, and on the random mask even it only ties with
-# diffusion. The [chapter](../inpainting/index.md) gives the benchmark's numbers on 100 digits, for
-# this NICE and for the Glow-style flow.
+# diffusion. The [chapter](../inpainting/index.md#results-on-100-held-out-digits) gives the benchmark's
+# numbers on 100 digits.
 
 # %% [markdown]
 # The same completions scored over the whole image, and by SSIM (an image-level index), for the
@@ -223,8 +224,8 @@ for kind in ("centre", "random"):
 # The smoothed NICE, a fully connected model, now draws strokes where the hole hides them and reaches
 # about the KDE yardstick on the block masks; the smoothed Glow, whose couplings are convolutions,
 # models what neighbouring pixels do and is far ahead of diffusion on scattered missing pixels, but
-# it has no global view of the digit and loses on the block masks. The
-# [chapter](../inpainting/index.md) measures both on 100 digits against the +3 dB target.
+# it has no global view of the digit and loses on the block masks.
+# [Smoothed models](../inpainting/smoothed-models.md) measures both on 100 digits.
 
 # %% [markdown]
 # ## Several completions: projected Langevin

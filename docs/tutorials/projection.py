@@ -13,8 +13,8 @@
 # %% [markdown]
 # # Projected gradient descent
 #
-# This notebook draws the objects of the [projection chapter](../projection/index.md): the seed's set
-# $C = \{a\} \times [0, 1]$ with the projections of a grid of points, then projected gradient descent
+# This notebook draws the objects of the [projection chapter](../projection/index.md): the segment
+# $C = \{a\} \times [0, 1]$ of the homework's problem 2, with the projections of a grid of points, then projected gradient descent
 # on one quadratic over four different sets (box, $\ell_2$ ball, $\ell_1$ ball, simplex), and finally
 # the convergence guarantees (15)–(16) measured along the run.
 #
@@ -46,7 +46,7 @@ torch.manual_seed(0)
 torch.set_default_dtype(torch.float64)
 
 # %% [markdown]
-# ## The seed's set: a box with equal bounds
+# ## The homework's segment: a box with equal bounds
 #
 # $C = \{a\} \times [0, 1]$ is the box with $\ell = (a, 0)$ and $u = (a, 1)$, so `project_box` handles it
 # directly and returns $\Pi_C(y) = (a, \min\{\max\{y_2, 0\}, 1\})$ (eq. (3)). Each arrow goes from a
@@ -65,7 +65,7 @@ draw_box(ax, lower.tolist(), upper.tolist(), label="C = {a} × [0, 1]")
 plot_projection_arrows(ax, lambda y: project_box(y, lower, upper), grid)
 ax.axhspan(0, 1, color="tab:green", alpha=0.07)
 ax.set_aspect("equal")
-ax.set_title("Projections onto the seed's set (a = 0.5)")
+ax.set_title("Projections onto the homework's segment (a = 0.5)")
 ax.legend(loc="upper left")
 plt.show()
 
@@ -160,7 +160,7 @@ print(f"last backtracking step {bt.step_sizes[-1]:.3f}, 1/L = {1 / L:.3f}")
 # %% [markdown]
 # ## Exercise
 #
-# Use `projected_gradient_descent` to find the point of the seed's set $C = \{a\} \times [0, 1]$
+# Use `projected_gradient_descent` to find the point of the homework's segment $C = \{a\} \times [0, 1]$
 # ($a = 0.5$) nearest to $y = (2, 3)$, i.e. minimise $f(x) = \tfrac12\|x - y\|^2$ over $C$. What is $L$,
 # how many steps does the method take with $t = 1/L$, and why?
 #

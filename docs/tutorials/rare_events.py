@@ -14,8 +14,8 @@
 # # Rare events: the gambler's ruin by importance sampling
 #
 # This notebook runs the estimators of the [rare-events chapter](../rare-events/index.md) on the
-# roulette question: $p = 18/37$, start \$100, goal \$200, at most $T = 600$ games (the seed's
-# horizon), and then without a horizon. Every estimate is printed with its standard error next to the
+# roulette question: $p = 18/37$, start \$100, goal \$200, at most $T = 600$ games (the horizon
+# of the homework's reference solution), and then without a horizon. Every estimate is printed with its standard error next to the
 # exact value from the dynamic programme (3) or the closed form (2).
 #
 # Seed: `0` for every generator (numpy's, passed to each estimator; torch is not used). CPU run time:
@@ -53,8 +53,8 @@ infinite = GamblersRuin(p, start=100, goal=200, horizon=None)
 # %% [markdown]
 # ## Two questions, two answers
 #
-# The seed's code stops after 600 games, so it estimates $P(A_{600})$; the classical question has no
-# limit. The answers differ by a factor of almost 2,000.
+# The homework's reference solution stops after 600 games, so it estimates $P(A_{600})$; the classical
+# question has no limit. The answers differ by a factor of almost 2,000.
 
 # %%
 exact_600 = exact_probability(finite)
@@ -64,10 +64,10 @@ print(f"P(reach $200 ever)             = {exact_inf:.6e}   (closed form)")
 print(f"ratio                          = {exact_inf / exact_600:.0f}")
 
 # %% [markdown]
-# ## Five estimators with the seed's budget of 3,000 paths
+# ## Five estimators with the reference solution's budget of 3,000 paths
 #
 # - plain Monte Carlo ($q = p$);
-# - the seed's recipe: $q = 0.55$;
+# - the reference solution's coin: $q = 0.55$;
 # - the best fixed $q$, found by scanning the exact relative variance (6) (this uses the DP, so it is a
 #   reference, not a method) — and the derived horizon tilt $q_T = 7/12$ (8), which needs nothing;
 # - the cross-entropy $q$ (10), tuned on pilot runs;
@@ -85,7 +85,7 @@ print("cross-entropy q_k      =", " ".join(f"{q:.3f}" for q in ce_history))
 
 proposals = {
     "plain MC": FixedTilt(p),
-    "seed: q = 0.55": FixedTilt(0.55),
+    "reference: q = 0.55": FixedTilt(0.55),
     f"best fixed q = {best_q:.3f}": FixedTilt(best_q),
     f"horizon tilt q_T = {horizon_tilt(finite).q:.3f}": horizon_tilt(finite),
     f"cross-entropy q = {ce_tilt.q:.3f}": ce_tilt,
@@ -108,7 +108,7 @@ plt.show()
 
 # %% [markdown]
 # Plain Monte Carlo almost surely sees nothing (expected hits: $3000 \times 2.4\times 10^{-6} = 0.007$)
-# and reports $0 \pm 0$. The seed's $q = 0.55$ has a relative error of about 7%; the tuned fixed coins
+# and reports $0 \pm 0$. The reference solution's $q = 0.55$ has a relative error of about 7%; the tuned fixed coins
 # bring it to about 2.5%, the bridge to about 1.5%, and the zero-variance proposal returns the exact
 # value on every path.
 #
@@ -118,7 +118,7 @@ plt.show()
 # paths:
 
 # %%
-for name in ("plain MC", "seed: q = 0.55", f"horizon tilt q_T = {horizon_tilt(finite).q:.3f}"):
+for name in ("plain MC", "reference: q = 0.55", f"horizon tilt q_T = {horizon_tilt(finite).q:.3f}"):
     batch = simulate_paths(finite, proposals[name], 20_000, rng)
     hit = batch.balance == finite.goal
     est = estimate_from_log_weights(batch.log_weight[hit], hit.size)
@@ -140,7 +140,7 @@ sim_relvar = [importance_sampling(finite, FixedTilt(q), 20_000, seed=rng).relati
 fig, ax = plt.subplots(figsize=(7, 4))
 plot_relative_variance(ax, grid, exact=exact_relvar)
 ax.plot(q_sim, sim_relvar, "o", label="simulated (20,000 paths)")
-ax.axvline(0.55, color="tab:red", linestyle=":", label="seed's q = 0.55")
+ax.axvline(0.55, color="tab:red", linestyle=":", label="reference solution's q = 0.55")
 ax.axvline(horizon_tilt(finite).q, color="tab:green", linestyle=":", label="horizon tilt 7/12")
 ax.legend()
 plt.show()

@@ -1,4 +1,5 @@
-"""Problem 1 (docs/estimators/index.md): the gradient of E_q[log(h/q)] on the closed-form Gaussian case."""
+"""The log-ratio identity (6) of docs/estimators/index.md: grad E_q[log(h/q)] for Gaussians, in closed form.
+"""
 
 import pytest
 import torch
