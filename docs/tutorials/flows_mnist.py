@@ -92,7 +92,8 @@ plt.show()
 #
 # A sample is $x = f^{-1}(z)$ with $z$ drawn from the base distribution. At $T = 1$ we sample the
 # model exactly. Scaling the draw, $z \mapsto T z$ with a temperature $T < 1$, samples closer to the
-# mode of the base distribution (Kingma & Dhariwal, 2018 use it to trade diversity for quality). Be
+# mode of the base distribution ([Kingma and Dhariwal 2018](../references.md#kingma2018) use it to trade
+# diversity for quality). Be
 # honest about what small models trained for minutes on 4,000 images give: NICE draws speckled clouds
 # in the shape of digits, Glow draws strokes and blobs; neither draws convincing digits. As $T$
 # decreases, Glow's samples fade towards black: the mode of an MNIST model is close to the empty

@@ -145,7 +145,7 @@ def _bibliography(page_url: str) -> str:
         )
         authors, year = STATE.labels[entry.key]
         items.append(
-            f'<li id="{entry.key}"><span class="dnnf-cite-label">{authors} {year}.</span> '
+            f'<li id="{entry.key}"><strong class="dnnf-cite-label">{authors} {year}.</strong> '
             f"{entry.text.render(backend)}"
             + (f'<br><span class="dnnf-cited-by">Cited in: {links}</span>' if links else "")
             + "</li>"
