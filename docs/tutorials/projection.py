@@ -14,7 +14,8 @@
 # # Projected gradient descent
 #
 # This notebook draws the objects of the [projection chapter](../projection/index.md): the segment
-# $C = \{a\} \times [0, 1]$ of the homework's problem 2, with the projections of a grid of points, then projected gradient descent
+# $C = \{a\} \times [0, 1]$ of the homework's [problem 2](../source.md#problem-2), with the projections of a
+# grid of points, then projected gradient descent
 # on one quadratic over four different sets (box, $\ell_2$ ball, $\ell_1$ ball, simplex), and finally
 # the convergence guarantees (15)–(16) measured along the run.
 #
