@@ -3,6 +3,9 @@
 #   1. the CPU build of torch, before anything else, so pip never resolves a multi-GB CUDA build;
 #   2. dnnf in editable mode with the extras given as arguments (default: docs,test);
 #   3. KaTeX from the npm registry (pinned in package-lock.json) for server-side math rendering.
+# On CI (CI=true, which GitHub sets on every runner) or with DNNF_LOCKED=1, step 2 installs the exact
+# versions and sha256 hashes of requirements/deploy.txt instead (regenerate it with scripts/lock.sh):
+# the published site is built from packages that cannot change under it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-docs,test}"
@@ -14,13 +17,30 @@ fi
 py=.venv/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
+locked=0
+if [ "${DNNF_LOCKED:-}" = 1 ] || [ "${CI:-}" = true ]; then
+  locked=1
+fi
+torch_deps=()
+if [ "$locked" = 1 ]; then
+  torch_deps=(--no-deps) # torch's own dependencies come hash-checked from the lock file below
+fi
+
 if ! "$py" -c "import torch" >/dev/null 2>&1; then
   # The "+cpu" wheel is on PyPI's side only in a local find-links folder (as on CI) or on PyTorch's CPU
-  # index: try the first, which fails at once where absent, then the second.
-  "$py" -m pip install --quiet "$torch_spec" 2>/dev/null \
-    || "$py" -m pip install --quiet "$torch_spec" --extra-index-url https://download.pytorch.org/whl/cpu
+  # index: try the first, which fails at once where absent, then the second *alone* (--index-url, not
+  # --extra-index-url: a package of the same name on another index must never be able to win).
+  "$py" -m pip install --quiet "${torch_deps[@]}" "$torch_spec" 2>/dev/null \
+    || "$py" -m pip install --quiet "${torch_deps[@]}" "$torch_spec" \
+      --index-url https://download.pytorch.org/whl/cpu
 fi
-"$py" -m pip install --quiet -e ".[${extras}]"
+if [ "$locked" = 1 ]; then
+  "$py" -m pip install --quiet --require-hashes --no-deps -r requirements/deploy.txt
+  "$py" -m pip install --quiet --no-deps --no-build-isolation -e .
+  "$py" -m pip check # the lock is complete: nothing missing, no version conflict
+else
+  "$py" -m pip install --quiet -e ".[${extras}]"
+fi
 
 if [[ ",$extras," == *",docs,"* ]]; then
   if ! command -v npm >/dev/null 2>&1; then

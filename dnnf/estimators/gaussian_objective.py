@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
+from dnnf._validation import check_finite_number, check_int, check_positive
+
 __all__ = [
     "StationaryPoint",
     "expected_x_sin_x",
@@ -46,6 +48,12 @@ def _as_params(mu: float | torch.Tensor, sigma: float | torch.Tensor) -> tuple[t
     if not bool((sigma_t > 0).all()) or not bool(torch.isfinite(sigma_t).all()):
         raise ValueError("sigma must be a positive finite scale (sigma > 0)")
     return torch.broadcast_tensors(mu_t, sigma_t)
+
+
+def _pair(name: str, value: object) -> tuple[float, float]:
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (low, high) of finite numbers, got {value!r}")
+    return check_finite_number(f"{name}[0]", value[0]), check_finite_number(f"{name}[1]", value[1])
 
 
 def expected_x_sin_x(mu: float | torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
@@ -200,13 +208,17 @@ def stationary_points(
     list of StationaryPoint
         Sorted by $\mu$.
     """
-    (m0, m1), (s0, s1) = mu_range, sigma_range
+    m0, m1 = _pair("mu_range", mu_range)
+    s0, s1 = _pair("sigma_range", sigma_range)
     if not (m0 < m1):
         raise ValueError(f"mu_range must be (low, high) with low < high, got {mu_range!r}")
     if not (0 < s0 < s1):
         raise ValueError(f"sigma_range must be (low, high) with 0 < low < high, got {sigma_range!r}")
-    if len(grid) != 2 or min(grid) < 2:
-        raise ValueError(f"grid must be two integers >= 2, got {grid!r}")
+    if not isinstance(grid, tuple | list) or len(grid) != 2:
+        raise TypeError(f"grid must be a pair of integers >= 2, got {grid!r}")
+    grid = (check_int("grid[0]", grid[0], minimum=2), check_int("grid[1]", grid[1], minimum=2))
+    tol = check_positive("tol", tol)
+    max_iter = check_int("max_iter", max_iter, minimum=1)
     mus = torch.linspace(m0, m1, grid[0], dtype=torch.float64)
     taus = torch.linspace(float(torch.log(torch.tensor(s0))), float(torch.log(torch.tensor(s1))), grid[1])
     y = torch.cartesian_prod(mus, taus.to(torch.float64))

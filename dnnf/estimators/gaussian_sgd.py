@@ -12,9 +12,20 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Normal
 
+from dnnf._validation import (
+    check_finite_number,
+    check_int,
+    check_n_samples,
+    check_positive,
+    check_positive_int,
+)
+
 from .gaussian_objective import _as_params, gaussian_objective_gradient, gaussian_objective_hessian
 from .pathwise import pathwise_surrogate
 from .score_function import Baseline, score_function_surrogate
+
+# sigma = e^tau overflows float64 near tau = 709: an iterate beyond this has diverged.
+_MAX_LOG_SIGMA = 700.0
 
 __all__ = [
     "Trajectory",
@@ -86,13 +97,14 @@ def optimize_gaussian_objective(
     """
     if estimator not in ("score", "pathwise", "exact"):
         raise ValueError(f"estimator must be 'score', 'pathwise' or 'exact', got {estimator!r}")
-    _as_params(mu0, sigma0)
-    if not float(lr) > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
-    if decay_steps is not None and not float(decay_steps) > 0:
-        raise ValueError(f"decay_steps must be positive or None, got {decay_steps!r}")
+    mu0 = check_finite_number("mu0", mu0)
+    sigma0 = check_positive("sigma0", sigma0)
+    lr = check_positive("lr", lr)
+    n_steps = check_positive_int("n_steps", n_steps)
+    if estimator != "exact":
+        check_n_samples(n_samples)
+    if decay_steps is not None:
+        decay_steps = check_positive("decay_steps", decay_steps)
     mu = torch.tensor(float(mu0), dtype=torch.float64, requires_grad=True)
     tau = torch.tensor(float(sigma0), dtype=torch.float64).log().requires_grad_()
     mus = torch.empty(n_steps + 1, dtype=torch.float64)
@@ -115,6 +127,11 @@ def optimize_gaussian_objective(
         with torch.no_grad():
             mu -= step * g_mu
             tau -= step * g_tau
+        if not (torch.isfinite(mu) and torch.isfinite(tau) and tau < _MAX_LOG_SIGMA):
+            raise FloatingPointError(
+                f"the iterate diverged at step {k + 1} (mu={float(mu):.4g}, sigma={float(tau.exp()):.4g}); "
+                f"lower lr (now {lr})"
+            )
         mus[k + 1], taus[k + 1] = mu.detach(), tau.detach()
     return Trajectory(mu=mus, sigma=taus.exp(), estimator=estimator)
 
@@ -138,8 +155,7 @@ def running_average(trajectory: Trajectory, start: int) -> Trajectory:
         Same length as ``trajectory``.
     """
     n = trajectory.mu.numel()
-    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < n:
-        raise ValueError(f"start must be an integer in [0, {n - 1}], got {start!r}")
+    start = check_int("start", start, minimum=0, maximum=n - 1)
     counts = torch.arange(1, n - start + 1, dtype=trajectory.mu.dtype)
 
     def average(x: torch.Tensor) -> torch.Tensor:
@@ -166,7 +182,9 @@ def basin_minimizer(
     RuntimeError
         If descent does not converge in ``max_steps`` or Newton ends at a point that is not a minimum.
     """
-    mu_t, sigma_t = _as_params(mu0, sigma0)
+    mu_t, sigma_t = _as_params(check_finite_number("mu0", mu0), check_positive("sigma0", sigma0))
+    lr = check_positive("lr", lr)
+    max_steps = check_positive_int("max_steps", max_steps)
     x = torch.stack([mu_t, sigma_t.log()])
     for _ in range(max_steps):
         sigma = x[1].exp()
@@ -199,8 +217,7 @@ def iterations_to_reach(trajectory: Trajectory, target: tuple[float, float], tol
     int or None
         ``None`` when the last iterate is not within ``tol``.
     """
-    if not float(tol) > 0:
-        raise ValueError(f"tol must be positive, got {tol!r}")
+    tol = check_positive("tol", tol)
     dist = torch.hypot(trajectory.mu - target[0], trajectory.sigma - target[1])
     outside = torch.nonzero(dist >= tol).flatten()
     if outside.numel() == 0:

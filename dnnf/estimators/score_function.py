@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.distributions import Distribution
 
-from ._checks import check_distribution, check_n_samples, evaluate_f
+from dnnf._validation import check_distribution, check_n_samples, evaluate_f
 
 __all__ = ["leave_one_out_baseline", "score_function_gradient", "score_function_surrogate"]
 

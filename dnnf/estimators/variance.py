@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Distribution
 
-from ._checks import check_n_samples
+from dnnf._validation import check_int, check_n_samples
+
 from .pathwise import pathwise_surrogate
 from .score_function import Baseline, score_function_surrogate
 
@@ -96,8 +97,7 @@ def estimator_statistics(
     if not callable(make_dist):
         raise TypeError(f"make_dist must be callable, got {type(make_dist).__name__}")
     n = check_n_samples(n_samples)
-    if isinstance(n_replicates, bool) or not isinstance(n_replicates, int) or n_replicates < 2:
-        raise ValueError(f"n_replicates must be an integer >= 2, got {n_replicates!r}")
+    check_int("n_replicates", n_replicates, minimum=2)
     params = tuple(params)
     if not params or not all(torch.is_tensor(p) for p in params):
         raise TypeError("params must be a non-empty sequence of torch.Tensor")

@@ -17,7 +17,8 @@ import math
 import torch
 from torch import nn
 
-from ._checks import check_channels, check_positive_int, check_tensor_rank
+from dnnf._validation import check_channels, check_positive_int, check_tensor_rank
+
 from .base import Flow
 
 __all__ = ["ActNorm"]

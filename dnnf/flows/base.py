@@ -18,6 +18,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
+from dnnf._validation import check_finite, check_positive_int
+
 __all__ = ["Flow", "Compose", "NormalizingFlow"]
 
 
@@ -104,6 +106,7 @@ class NormalizingFlow(nn.Module):
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         r"""Return $\log p_X(x)$ for each sample, shape ``(batch,)``."""
+        check_finite("x", x)  # the one check of the data entering the model (layers check shapes only)
         z, logdet = self.transform(x)
         return self.base.log_prob(z) + logdet
 
@@ -113,6 +116,7 @@ class NormalizingFlow(nn.Module):
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         r"""Draw ``n`` samples $x = f^{-1}(z)$, $z \sim p_Z$, on the model's device and dtype."""
+        check_positive_int("n", n)
         ref = next(self.parameters(), None)
         device = ref.device if ref is not None else None
         dtype = ref.dtype if ref is not None else None

@@ -20,7 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_channels, check_positive_int, check_tensor_rank
+from dnnf._validation import check_channels, check_positive_int, check_tensor_rank
+
 from .base import Flow
 from .conv1x1 import plu_inverse_weight, plu_weight
 

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_channels, check_positive_int, check_tensor_rank
+from dnnf._validation import check_channels, check_positive_int, check_tensor_rank
+
 from .base import Flow
 
 __all__ = [

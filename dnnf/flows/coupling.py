@@ -19,7 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_tensor_rank
+from dnnf._validation import check_tensor_rank
+
 from .base import Flow
 
 __all__ = ["AdditiveCoupling", "AffineCoupling"]

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dnnf._validation import check_positive_int
+
 __all__ = ["StandardNormal", "StandardLogistic"]
 
 
@@ -53,8 +55,7 @@ class _Base(nn.Module):
             )
 
     def _uniform_shape(self, n: int) -> tuple[int, ...]:
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}")
+        check_positive_int("n", n)
         return (n, *self.event_shape)
 
 

@@ -18,6 +18,8 @@ import math
 
 import torch
 
+from dnnf._validation import check_int, check_positive_int
+
 __all__ = ["bits_per_dim"]
 
 
@@ -44,8 +46,6 @@ def bits_per_dim(log_prob_x: torch.Tensor, num_dims: int = 784, num_levels: int 
     """
     if not torch.is_tensor(log_prob_x):
         raise TypeError(f"log_prob_x must be a torch.Tensor, got {type(log_prob_x).__name__}")
-    if isinstance(num_dims, bool) or not isinstance(num_dims, int) or num_dims < 1:
-        raise ValueError(f"num_dims must be a positive int, got {num_dims!r}")
-    if isinstance(num_levels, bool) or not isinstance(num_levels, int) or num_levels < 2:
-        raise ValueError(f"num_levels must be an int >= 2, got {num_levels!r}")
+    check_positive_int("num_dims", num_dims)
+    check_int("num_levels", num_levels, minimum=2)
     return -(log_prob_x - num_dims * math.log(num_levels)) / (num_dims * math.log(2))

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 import torch
 
-from ._checks import check_positive_int
+from dnnf._validation import check_positive_int
+
 from .actnorm import ActNorm
 from .base import Compose, Flow, NormalizingFlow
 from .conditional import ConditionalConv1x1Coupling

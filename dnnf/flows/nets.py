@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ._checks import check_positive_int
+from dnnf._validation import check_positive_int
 
 __all__ = ["mlp", "conv_net"]
 

@@ -17,6 +17,8 @@ import math
 
 import torch
 
+from dnnf._validation import check_finite_number
+
 from .base import Flow
 
 __all__ = ["LogitTransform"]
@@ -35,7 +37,7 @@ class LogitTransform(Flow):
 
     def __init__(self, alpha: float = 0.05) -> None:
         super().__init__()
-        alpha = float(alpha)
+        alpha = check_finite_number("alpha", alpha)
         if not 0.0 < alpha < 0.5:
             raise ValueError(f"alpha must satisfy 0 < alpha < 0.5, got {alpha!r}")
         self.alpha = alpha
@@ -54,7 +56,8 @@ class LogitTransform(Flow):
         if not torch.is_tensor(x) or x.dim() < 2:
             raise ValueError("x must be a tensor of shape (batch, ...) with pixel values in [0, 1]")
         p = self.alpha + (1 - 2 * self.alpha) * x
-        if bool(((p <= 0) | (p >= 1)).any()):
+        # written as "not inside" so that a NaN pixel fails too (every comparison with NaN is False)
+        if not bool(((p > 0) & (p < 1)).all()):
             lo, hi = -self.alpha / (1 - 2 * self.alpha), (1 - self.alpha) / (1 - 2 * self.alpha)
             raise ValueError(
                 f"x must have values in [0, 1] (dequantised pixels), at least in ({lo:.4g}, {hi:.4g}) "

@@ -18,7 +18,8 @@ import math
 
 import torch
 
-from ._checks import check_positive_int, check_tensor_rank
+from dnnf._validation import check_positive_int, check_tensor_rank
+
 from .base import Flow
 
 __all__ = ["Squeeze", "Unsqueeze", "Flatten", "Split"]

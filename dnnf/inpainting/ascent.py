@@ -29,8 +29,7 @@ from dataclasses import dataclass
 
 import torch
 
-from dnnf._validation import check_positive
-from dnnf.inpainting._checks import check_images, check_int, log_prob_function
+from dnnf._validation import check_images, check_int, check_positive, log_prob_function
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
 from dnnf.inpainting.masks import expand_mask
 from dnnf.projection import project_box

@@ -22,8 +22,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from dnnf._validation import check_positive
-from dnnf.inpainting._checks import check_images
+from dnnf._validation import check_images, check_positive
 from dnnf.inpainting.masks import expand_mask
 
 __all__ = ["mean_fill", "diffusion_fill"]

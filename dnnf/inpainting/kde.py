@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import torch
 
-from dnnf._validation import check_positive
-from dnnf.inpainting._checks import check_images, check_int
+from dnnf._validation import check_images, check_int, check_positive
 from dnnf.inpainting.masks import expand_mask
 
 __all__ = ["kde_conditional_mean"]

@@ -39,8 +39,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from dnnf._validation import check_positive, check_probability
-from dnnf.inpainting._checks import check_images, check_int, log_prob_function
+from dnnf._validation import check_images, check_int, check_positive, check_probability, log_prob_function
 from dnnf.inpainting.ascent import initial_fill
 from dnnf.inpainting.masks import expand_mask
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from dnnf._validation import check_positive, check_same_shape
-from dnnf.inpainting._checks import check_images
+from dnnf._validation import check_images, check_positive, check_same_shape
 from dnnf.inpainting.masks import expand_mask
 
 __all__ = ["mse", "psnr", "ssim"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
-from dnnf._validation import check_finite, check_positive
+from dnnf._validation import check_finite, check_finite_number, check_int, check_positive
 
 __all__ = ["PGDResult", "projected_gradient_descent"]
 
@@ -172,10 +172,9 @@ def projected_gradient_descent(
     if grad is not None and not callable(grad):
         raise TypeError(f"grad must be callable or None, got {type(grad).__name__}")
     t = None if step_size is None else check_positive("step_size", step_size)
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
-        raise ValueError(f"max_iter must be a non-negative int, got {max_iter!r}")
+    max_iter = check_int("max_iter", max_iter, minimum=0)
     tol = check_positive("tol", tol, allow_zero=True)
-    beta = float(backtrack_factor)
+    beta = check_finite_number("backtrack_factor", backtrack_factor)
     if not 0.0 < beta < 1.0:
         raise ValueError(f"backtrack_factor must lie strictly between 0 and 1, got {backtrack_factor!r}")
 

@@ -45,6 +45,11 @@ def _as_bound(name: str, value: float | torch.Tensor, y: torch.Tensor) -> torch.
     )
     if bool(torch.isnan(bound).any()):
         raise ValueError(f"{name} must not contain NaN")
+    # lower = +inf or upper = -inf leaves no real point in the box (clamp would return the infinity)
+    if name == "lower" and bool((bound == torch.inf).any()):
+        raise ValueError("lower must be < +inf everywhere (the box would be empty), got +inf")
+    if name == "upper" and bool((bound == -torch.inf).any()):
+        raise ValueError("upper must be > -inf everywhere (the box would be empty), got -inf")
     try:
         shape = torch.broadcast_shapes(bound.shape, y.shape)
     except RuntimeError:

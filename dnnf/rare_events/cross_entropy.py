@@ -2,11 +2,9 @@ r"""Cross-entropy method: tune a fixed coin $q$ from pilot runs, without knowing
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from dnnf._validation import check_probability
+from dnnf._validation import check_int, check_probability, check_seed
 from dnnf.rare_events.problem import GamblersRuin
 from dnnf.rare_events.proposals import FixedTilt
 from dnnf.rare_events.simulate import simulate_paths
@@ -38,12 +36,14 @@ def cross_entropy_tilt(
     (FixedTilt, list of float)
         The tuned proposal and the sequence $q_0, q_1, \dots$.
     """
-    for name, value in (("n_pilot", n_pilot), ("n_iter", n_iter)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not isinstance(problem, GamblersRuin):
+        raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
+    n_pilot = check_int("n_pilot", n_pilot, minimum=1)
+    n_iter = check_int("n_iter", n_iter, minimum=1)
     rarity = check_probability("rarity", rarity)
     q = check_probability("q0", problem.p if q0 is None else q0)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed if seed is None or isinstance(seed, np.random.Generator)
+                                else check_seed("seed", seed))
     history = [q]
     for _ in range(n_iter):
         batch = simulate_paths(problem, FixedTilt(q), int(n_pilot), rng, track_top=True)

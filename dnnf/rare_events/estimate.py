@@ -8,6 +8,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from dnnf._validation import check_int, check_probability
+
 __all__ = ["RareEventEstimate", "estimate_from_log_weights", "weight_ess"]
 
 
@@ -53,9 +55,7 @@ class RareEventEstimate:
 
         With no hits it is $[0, 0]$ and says nothing: the estimator has not seen the event.
         """
-        level = float(level)
-        if not 0.0 < level < 1.0:
-            raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
+        level = check_probability("level", level)
         z = NormalDist().inv_cdf(0.5 + level / 2)
         return self.estimate - z * self.std_error, self.estimate + z * self.std_error
 
@@ -67,17 +67,29 @@ class RareEventEstimate:
         )
 
 
+def _log_weight_array(log_weights: object) -> np.ndarray:
+    """``log_weights`` as a finite 1-D float64 array (a NaN or inf log-weight would make every sum NaN)."""
+    try:
+        lw = np.asarray(log_weights, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"log_weights must be a 1-D array of real numbers ({err})") from err
+    if lw.ndim != 1:
+        raise ValueError(f"log_weights must be a 1-D array, got shape {lw.shape}")
+    if not np.isfinite(lw).all():
+        raise ValueError("log_weights must be finite (no NaN or inf entries)")
+    return lw
+
+
 def estimate_from_log_weights(log_weights: np.ndarray, n_paths: int) -> RareEventEstimate:
     r"""Build the estimate from the log-likelihood ratios $\log w_i$ of the paths that hit.
 
     Sums are taken after shifting by $M = \max_i \log w_i$, so $w_i$ far below the float range
     (long paths, strong tilts) neither underflow nor lose the relative sizes that the variance needs.
     """
-    if isinstance(n_paths, bool) or int(n_paths) != n_paths or n_paths < 2:
-        raise ValueError(f"n_paths must be an integer >= 2, got {n_paths!r}")
-    lw = np.asarray(log_weights, dtype=np.float64)
-    if lw.ndim != 1 or lw.size > n_paths:
-        raise ValueError("log_weights must be a 1-D array with at most n_paths entries")
+    n_paths = check_int("n_paths", n_paths, minimum=2)
+    lw = _log_weight_array(log_weights)
+    if lw.size > n_paths:
+        raise ValueError(f"log_weights must have at most n_paths = {n_paths} entries, got {lw.size}")
     if lw.size == 0:
         return RareEventEstimate(0.0, 0.0, int(n_paths), 0, 0.0)
     shift = float(lw.max())
@@ -103,8 +115,8 @@ def weight_ess(log_weights: np.ndarray) -> float:
     (plain Monte Carlo has $w_i \equiv 1$ and scores $n$ with zero hits), and it is dragged down by the
     weights of failed paths that never enter the estimate.
     """
-    lw = np.asarray(log_weights, dtype=np.float64)
-    if lw.ndim != 1 or lw.size == 0:
+    lw = _log_weight_array(log_weights)
+    if lw.size == 0:
         raise ValueError("log_weights must be a non-empty 1-D array")
     y = np.exp(lw - lw.max())
     return float(y.sum() ** 2 / np.dot(y, y))

@@ -38,6 +38,22 @@ def infinite_horizon_probability(p: float, start: int, goal: int) -> float:
     return math.expm1(s * log_r) / math.expm1(n * log_r)
 
 
+# The DP table is (horizon + 1) x (goal + 1) floats: refuse one over 1 GiB instead of failing to
+# allocate it (or swapping) with a message that names neither argument.
+_MAX_TABLE_ENTRIES = 2**27
+
+
+def _check_problem(problem: object) -> GamblersRuin:
+    if not isinstance(problem, GamblersRuin):
+        raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
+    if problem.horizon is not None and (problem.horizon + 1) * (problem.goal + 1) > _MAX_TABLE_ENTRIES:
+        raise ValueError(
+            f"problem's (horizon + 1) * (goal + 1) must be at most {_MAX_TABLE_ENTRIES} for the exact DP "
+            f"(a 1 GiB table), got horizon={problem.horizon}, goal={problem.goal}"
+        )
+    return problem
+
+
 def _recursion(problem: GamblersRuin, up: float, down: float, games: int) -> np.ndarray:
     """Rows t = 0..games of v_t(x) = up v_{t-1}(x+1) + down v_{t-1}(x-1), v_t(0)=0, v_t(goal)=1."""
     n = problem.goal
@@ -60,6 +76,7 @@ def success_table(problem: GamblersRuin) -> np.ndarray:
     numpy.ndarray
         Array of shape ``(horizon + 1, goal + 1)``; entry ``[t, x]`` is $u_t(x)$.
     """
+    _check_problem(problem)
     if problem.horizon is None:
         raise ValueError("success_table needs a finite horizon; use infinite_horizon_probability")
     return _recursion(problem, problem.p, 1.0 - problem.p, problem.horizon)
@@ -67,6 +84,7 @@ def success_table(problem: GamblersRuin) -> np.ndarray:
 
 def exact_probability(problem: GamblersRuin) -> float:
     r"""$P(A_T)$: the DP value $u_T(s)$ for a finite horizon, the closed form when ``horizon`` is None."""
+    _check_problem(problem)
     if problem.horizon is None:
         return infinite_horizon_probability(problem.p, problem.start, problem.goal)
     return float(success_table(problem)[-1, problem.start])
@@ -83,6 +101,7 @@ def second_moment(problem: GamblersRuin, q: float) -> float:
 
     Finite horizon only (for $T=\infty$ use a large horizon: $m_T$ increases to $m_\infty$).
     """
+    _check_problem(problem)
     q = check_probability("q", q)
     if problem.horizon is None:
         raise ValueError("second_moment needs a finite horizon; pass a large horizon instead")
@@ -115,6 +134,7 @@ def horizon_weight_bound(problem: GamblersRuin, q: float | None = None) -> float
     with $\mathrm{KL}(a\|b) = a\log\frac ab + (1-a)\log\frac{1-a}{1-b}$. Hence the relative variance
     per path is at most $\max w / P(A_T) - 1$. ``q=None`` means $q_T$.
     """
+    _check_problem(problem)
     if problem.horizon is None or problem.horizon < problem.distance:
         raise ValueError("horizon_weight_bound needs a finite horizon >= goal - start")
     p, t, d = problem.p, problem.horizon, problem.distance

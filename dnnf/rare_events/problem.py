@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
-from dnnf._validation import check_probability
+from dnnf._validation import check_int, check_probability
 
 __all__ = ["GamblersRuin"]
 
@@ -44,20 +43,13 @@ class GamblersRuin:
         object.__setattr__(self, "p", check_probability("p", self.p))
         for name in ("start", "goal"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            object.__setattr__(self, name, int(value))
+            object.__setattr__(self, name, check_int(name, value, minimum=-(2**62)))
         if self.goal < 2:
             raise ValueError(f"goal must be an integer >= 2, got {self.goal}")
         if not 0 < self.start < self.goal:
             raise ValueError(f"start must be strictly between 0 and goal={self.goal}, got {self.start}")
         if self.horizon is not None:
-            h = self.horizon
-            if isinstance(h, bool) or not isinstance(h, numbers.Integral):
-                raise TypeError(f"horizon must be a non-negative int or None, got {type(h).__name__}")
-            if h < 0:
-                raise ValueError(f"horizon must be a non-negative int or None, got {h}")
-            object.__setattr__(self, "horizon", int(h))
+            object.__setattr__(self, "horizon", check_int("horizon", self.horizon, minimum=0))
 
     @property
     def distance(self) -> int:

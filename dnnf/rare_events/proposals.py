@@ -10,11 +10,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnnf._validation import check_probability
+from dnnf._validation import check_int, check_probability
 from dnnf.rare_events.exact import success_table
 from dnnf.rare_events.problem import GamblersRuin
 
 __all__ = ["FixedTilt", "BridgeTilt", "ZeroVarianceTilt", "swapped_tilt", "horizon_tilt"]
+
+# The alias tables hold 16 bytes per (level, b, k): refuse a max_leap whose tables exceed 1 GiB instead
+# of failing (or swapping) while building them.
+_TABLE_BYTES = 2**30
+_MAX_LEVELS = 2**16
+
+
+def _check_leap(max_leap: object, n_levels: int) -> int:
+    leap = check_int("max_leap", max_leap, minimum=1)
+    if n_levels * (leap + 1) ** 2 * 16 > _TABLE_BYTES:
+        largest = int((_TABLE_BYTES / (16 * n_levels)) ** 0.5) - 1
+        raise ValueError(
+            f"max_leap must be an integer between 1 and {largest} for {n_levels} coin level(s) "
+            f"(its binomial tables would exceed 1 GiB), got {leap}"
+        )
+    return leap
+
 
 _DEFAULT_LEAP = 64  # binomial tables are (levels, leap+1, leap+1): 64 keeps them small and fast to build
 
@@ -29,10 +46,8 @@ class FixedTilt:
 
     def __init__(self, q: float, max_leap: int = _DEFAULT_LEAP) -> None:
         self.q = check_probability("q", q)
-        if isinstance(max_leap, bool) or int(max_leap) != max_leap or max_leap < 1:
-            raise ValueError(f"max_leap must be a positive integer, got {max_leap!r}")
-        self.max_leap = int(max_leap)
         self.levels = np.array([self.q])
+        self.max_leap = _check_leap(max_leap, len(self.levels))
 
     def choose(self, balance: np.ndarray, games_left: np.ndarray) -> np.ndarray:
         """Index into ``levels`` for each path (always 0)."""
@@ -78,14 +93,13 @@ class BridgeTilt:
     """
 
     def __init__(self, problem: GamblersRuin, resolution: int = 256, max_leap: int = _DEFAULT_LEAP) -> None:
-        if isinstance(resolution, bool) or int(resolution) != resolution or resolution < 2:
-            raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
-        if isinstance(max_leap, bool) or int(max_leap) != max_leap or max_leap < 1:
-            raise ValueError(f"max_leap must be a positive integer, got {max_leap!r}")
+        if not isinstance(problem, GamblersRuin):
+            raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
+        resolution = check_int("resolution", resolution, minimum=2, maximum=_MAX_LEVELS)
         self.problem = problem
         self.goal = problem.goal
-        self.resolution = int(resolution)
-        self.max_leap = int(max_leap)
+        self.resolution = resolution
+        self.max_leap = _check_leap(max_leap, resolution)
         self.base = max(problem.p, 1.0 - problem.p)
         # grid points strictly above the base; index 0 is the base itself
         self._first = int(np.floor(self.base * resolution)) + 1
@@ -114,6 +128,8 @@ class ZeroVarianceTilt:
     levels = None
 
     def __init__(self, problem: GamblersRuin) -> None:
+        if not isinstance(problem, GamblersRuin):
+            raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
         self.problem = problem
         p, n = problem.p, problem.goal
         if problem.horizon is None:

@@ -10,11 +10,11 @@ absorbed, or can no longer reach the goal in time ($N - x > t$), leave the activ
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from dnnf._validation import check_int, check_seed
 from dnnf.rare_events.binomial import AliasBinomial
 from dnnf.rare_events.estimate import RareEventEstimate, estimate_from_log_weights
 from dnnf.rare_events.problem import GamblersRuin
@@ -36,11 +36,14 @@ class PathBatch:
 
 
 def _check_paths(n_paths: int) -> int:
-    if isinstance(n_paths, bool) or not isinstance(n_paths, numbers.Integral):
-        raise TypeError(f"n_paths must be an int, got {type(n_paths).__name__}")
-    if n_paths < 2:
-        raise ValueError(f"n_paths must be at least 2 (a standard error needs two paths), got {n_paths}")
-    return int(n_paths)
+    # at least 2: a standard error needs two paths
+    return check_int("n_paths", n_paths, minimum=2)
+
+
+def _check_rng(seed: object) -> np.random.Generator:
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    return np.random.default_rng(check_seed("seed", seed))
 
 
 def _log_ratios(p: float, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -53,6 +56,11 @@ def simulate_paths(
     problem: GamblersRuin, proposal, n_paths: int, rng: np.random.Generator, track_top: bool = False
 ) -> PathBatch:
     """Simulate ``n_paths`` paths under ``proposal`` in one batch (memory grows with ``n_paths``)."""
+    if not isinstance(problem, GamblersRuin):
+        raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
+    n_paths = check_int("n_paths", n_paths, minimum=1)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     p, goal, start = problem.p, problem.goal, problem.start
     start_left = _NO_LIMIT if problem.horizon is None else problem.horizon
     leaps = proposal.levels is not None
@@ -139,8 +147,7 @@ def importance_sampling(
     if not isinstance(problem, GamblersRuin):
         raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
     n_paths = _check_paths(n_paths)
-    if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
     if not all(hasattr(proposal, a) for a in ("choose", "levels", "max_leap")):
         raise TypeError(
             "proposal must be a FixedTilt, BridgeTilt or ZeroVarianceTilt (or provide "
@@ -151,7 +158,7 @@ def importance_sampling(
         # a state-dependent proposal for another question may put q = 1 where a loss can still
         # lead to success, which would bias the estimate
         raise ValueError(f"proposal was built for {built_for}, not for {problem}")
-    rng = np.random.default_rng(seed)
+    rng = _check_rng(seed)
     hits = []
     for first in range(0, n_paths, int(chunk_size)):
         batch = simulate_paths(problem, proposal, min(int(chunk_size), n_paths - first), rng)
