@@ -24,7 +24,7 @@ from .gaussian_objective import _as_params, gaussian_objective_gradient, gaussia
 from .pathwise import pathwise_surrogate
 from .score_function import Baseline, score_function_surrogate
 
-# sigma = e^tau overflows float64 near tau = 709: an iterate beyond this has diverged.
+# sigma = e^tau overflows (or underflows to 0) in float64 near |tau| = 709: such an iterate has diverged.
 _MAX_LOG_SIGMA = 700.0
 
 __all__ = [
@@ -127,7 +127,7 @@ def optimize_gaussian_objective(
         with torch.no_grad():
             mu -= step * g_mu
             tau -= step * g_tau
-        if not (torch.isfinite(mu) and torch.isfinite(tau) and tau < _MAX_LOG_SIGMA):
+        if not (torch.isfinite(mu) and bool(tau.abs() < _MAX_LOG_SIGMA)):
             raise FloatingPointError(
                 f"the iterate diverged at step {k + 1} (mu={float(mu):.4g}, sigma={float(tau.exp()):.4g}); "
                 f"lower lr (now {lr})"

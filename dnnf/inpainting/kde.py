@@ -73,6 +73,8 @@ def kde_conditional_mean(
             f"train_images must have the images' (C, H, W) = {tuple(images.shape[1:])}, "
             f"got {tuple(train_images.shape[1:])}"
         )
+    if train_images.shape[0] == 0:
+        raise ValueError("train_images must hold at least one image (the KDE has no kernels), got 0")
     h = check_positive("bandwidth", bandwidth)
     chunk_size = check_int("chunk_size", chunk_size, 1)
     mask = expand_mask(known, images)
@@ -83,7 +85,13 @@ def kde_conditional_mean(
         k = mask[start : start + chunk_size].flatten(1).to(images.dtype)
         # ||y_K - x_K||^2 = sum_K y^2 - 2 y_K . x_K + sum_K x^2, one matrix product per term.
         sq = (y.square() * k).sum(1, keepdim=True) - 2 * (y * k) @ centres.T + k @ centres.square().T
-        weights = torch.softmax(-sq.clamp_min(0) / (2 * h * h), dim=1)
+        # Shift by each row's nearest distance before dividing: softmax is unchanged, the nearest kernel
+        # gets logit 0, and a bandwidth so small that sq / h^2 overflows gives nearest-neighbour weights
+        # (the h -> 0 limit) instead of -inf everywhere and a NaN fill.
+        # In float64, and 0/0 (only where a kernel is the nearest, when h^2 underflows to 0) counts as 0.
+        shifted = (sq.clamp_min(0) - sq.clamp_min(0).amin(1, keepdim=True)).double()
+        logits = torch.nan_to_num(-shifted / (2 * h * h), nan=0.0, posinf=0.0)
+        weights = torch.softmax(logits, dim=1).to(centres.dtype)
         out.append(weights @ centres)
     fill = torch.cat(out).view_as(images)
     return torch.where(mask, images, fill)
