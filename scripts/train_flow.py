@@ -26,7 +26,13 @@ import torch.distributed as dist
 
 from dnnf.data import load_mnist
 from dnnf.flows import build_model
-from dnnf.training import PRETRAINED_RECIPES, init_distributed, train_flow
+from dnnf.training import (
+    PRETRAINED_RECIPES,
+    CheckpointError,
+    OutputLockedError,
+    init_distributed,
+    train_flow,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,11 +69,15 @@ def main(argv: list[str] | None = None) -> None:
         model = build_model(config).to(device)
         train_images, _ = load_mnist("train", source=args.source)
         eval_images, _ = load_mnist("test", source=args.source)
-        result = train_flow(
-            model, train_images, **train, eval_images=eval_images,
-            eval_every=args.eval_every, checkpoint_dir=args.out,
-            checkpoint_every=args.checkpoint_every, progress=True,
-        )  # fmt: skip
+        try:
+            result = train_flow(
+                model, train_images, **train, eval_images=eval_images,
+                eval_every=args.eval_every, checkpoint_dir=args.out,
+                checkpoint_every=args.checkpoint_every, progress=True,
+            )  # fmt: skip
+        except (OutputLockedError, CheckpointError) as err:
+            # another run writes to --out, or its checkpoint is unusable: a message, not a traceback
+            raise SystemExit(f"train_flow.py: {err}") from err
         if rank == 0:
             for step, bpd in result.eval_bpd:
                 print(f"step {step}: held-out {bpd:.4f} bits/dim")

@@ -14,16 +14,51 @@ that it loads with ``torch.load(weights_only=True)`` (no code from the file is e
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
+import warnings
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["CHECKPOINT_NAME", "check_config", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "CHECKPOINT_NAME",
+    "CheckpointError",
+    "OutputLockedError",
+    "check_config",
+    "load_checkpoint",
+    "output_lock",
+    "remove_stale_temporaries",
+    "save_checkpoint",
+]
 
 #: File name of the checkpoint inside an output folder.
 CHECKPOINT_NAME = "checkpoint.pt"
+
+#: What :func:`dnnf.training.train_flow` stores, and needs to resume.
+TRAINING_KEYS = ("config", "model", "optimizer", "step", "rng", "train_args", "metrics")
+
+# The lock file of a training run's output folder (see output_lock).
+_LOCK_NAME = ".train.lock"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used: unreadable, truncated, foreign, incomplete or non-finite.
+
+    The message names the file and what is wrong with it; ``path`` holds the file.
+    """
+
+    def __init__(self, path: str | os.PathLike, problem: str) -> None:
+        self.path = Path(path)
+        super().__init__(f"checkpoint {self.path} {problem}")
+
+
+class OutputLockedError(RuntimeError):
+    """Another training run holds the output folder (see :func:`output_lock`)."""
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> Path:
@@ -82,16 +117,109 @@ def load_checkpoint(
     -------
     dict
         The stored state.
+
+    Raises
+    ------
+    CheckpointError
+        If the file is empty, truncated, not a torch checkpoint, holds objects other than plain data,
+        has no model state dict, or has a NaN or infinite weight; the message names the file.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    state = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(state, dict) or "model" not in state:
-        raise ValueError(f"{path} is not a dnnf checkpoint (expected a dict with a 'model' entry)")
+    state = _read(path, map_location)
+    if not isinstance(state, dict) or "model" not in state or not isinstance(state["model"], dict):
+        raise CheckpointError(path, "is not a dnnf checkpoint (expected a dict with a 'model' state dict)")
+    for name, value in state["model"].items():
+        if torch.is_tensor(value) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(path, f"holds non-finite weights (NaN or inf) in {name!r}")
     if expected_config is not None:
         check_config(state.get("config"), expected_config, source=str(path))
     return state
+
+
+def _read(path: Path, map_location: str | torch.device) -> Any:
+    """``torch.load(weights_only=True)`` with every way a file can be bad turned into a CheckpointError."""
+    if path.stat().st_size == 0:
+        raise CheckpointError(path, "is empty (0 bytes): a write that never finished; delete it")
+    # torch.save writes a zip archive; a truncated one has no central directory at its end.
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(
+            path, "is not a torch checkpoint (not a complete zip archive): truncated or another kind of file"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's note on odd pickle protocols
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch's own text suggests weights_only=False, i.e. running code from the file: never do that.
+        raise CheckpointError(
+            path,
+            "holds Python objects other than tensors, numbers, strings and containers, which dnnf never "
+            "unpickles (it may not come from dnnf, or it was tampered with)",
+        ) from err
+    except (RuntimeError, EOFError, OSError, KeyError, ValueError, AttributeError, IndexError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(path, f"could not be read: {first_line}") from err
+
+
+def require_training_state(state: dict[str, Any], path: str | os.PathLike) -> None:
+    """Raise ``CheckpointError`` unless ``state`` has every entry that resuming a training run needs."""
+    missing = [key for key in TRAINING_KEYS if key not in state]
+    if missing:
+        raise CheckpointError(
+            path, f"lacks {missing}: it was not written by dnnf.training.train_flow, so it cannot be resumed"
+        )
+    if isinstance(state["step"], bool) or not isinstance(state["step"], int) or state["step"] < 0:
+        raise CheckpointError(path, f"has step {state['step']!r}, expected a non-negative int")
+
+
+@contextmanager
+def output_lock(folder: str | os.PathLike) -> Iterator[None]:
+    """Hold ``<folder>/.train.lock`` for the duration of a training run, or fail at once.
+
+    Two runs writing checkpoints into the same folder would overwrite each other's files while both
+    report success; the second one raises ``OutputLockedError`` instead. The lock is an advisory
+    ``flock``, released by the kernel if the process dies. Where ``fcntl`` is missing (Windows) there is
+    no lock.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(folder / _LOCK_NAME, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputLockedError(
+                f"{folder} is in use by another training run (it holds {folder / _LOCK_NAME}); wait for it "
+                "to finish, or write to another folder"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that a killed :func:`save_checkpoint` left in ``folder``.
+
+    Call it only while holding :func:`output_lock` of the folder: then no write is in progress, and
+    every ``.<name>.*.tmp`` file there is left over from a process that died mid-write.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed = []
+    for stale in sorted(Path(folder).glob(".*.*.tmp")):
+        stale.unlink(missing_ok=True)
+        removed.append(stale)
+    return removed
 
 
 def check_config(

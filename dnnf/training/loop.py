@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,9 +35,18 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from dnnf._validation import check_int, check_positive, check_positive_int, check_seed
 from dnnf.data import dequantize
 from dnnf.flows.metrics import bits_per_dim
-from dnnf.training.checkpoint import CHECKPOINT_NAME, check_config, load_checkpoint, save_checkpoint
+from dnnf.training.checkpoint import (
+    CHECKPOINT_NAME,
+    check_config,
+    load_checkpoint,
+    output_lock,
+    remove_stale_temporaries,
+    require_training_state,
+    save_checkpoint,
+)
 from dnnf.training.distributed import rank_and_world_size, rank_slice
 
 __all__ = ["TrainResult", "evaluate_bits_per_dim", "train_flow"]
@@ -74,6 +84,20 @@ def _check_images(name: str, images: torch.Tensor) -> None:
         raise ValueError(f"{name} must have shape (N, C, H, W) with N >= 1, got {tuple(images.shape)}")
 
 
+def _check_finite_state(
+    tensors: dict[str, torch.Tensor], step: int, lr: float, path: Path | None
+) -> None:
+    flags = [torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point()]
+    if not flags or bool(torch.stack(flags).all()):
+        return
+    bad = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    kept = f"nothing from this step was saved to {path}" if path is not None else "nothing was saved"
+    raise FloatingPointError(
+        f"parameters became non-finite (NaN or inf) at step {step}: {', '.join(bad[:5])}; {kept}. "
+        f"Lower lr (now {lr}) or grad_clip."
+    )
+
+
 def _num_dims(images: torch.Tensor) -> int:
     return math.prod(images.shape[1:])
 
@@ -109,8 +133,8 @@ def evaluate_bits_per_dim(
         Mean bits per dimension, or ``(mean, standard error)``.
     """
     _check_images("images", images)
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    batch_size = check_positive_int("batch_size", batch_size)
+    seed = check_seed("seed", seed)
     reference = next(model.parameters())
     was_training = model.training
     model.eval()
@@ -201,6 +225,7 @@ def train_flow(
     ------
     FloatingPointError
         If the loss or the gradient norm is NaN or infinite; the model is left at the last finite step.
+        Also if a step makes a parameter non-finite: the run stops at that step and saves nothing.
     """
     _check_images("train_images", train_images)
     if eval_images is not None:
@@ -210,103 +235,119 @@ def train_flow(
                 f"eval_images must have image shape {tuple(train_images.shape[1:])}, "
                 f"got {tuple(eval_images.shape[1:])}"
             )
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    for name, value in (("eval_every", eval_every), ("checkpoint_every", checkpoint_every)):
-        if not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    if not (lr > 0 and grad_clip > 0):
-        raise ValueError(f"lr and grad_clip must be positive, got {lr!r} and {grad_clip!r}")
-    if not noise_std >= 0:
-        raise ValueError(f"noise_std must be a non-negative float, got {noise_std!r}")
-    train_images = train_images.cpu()  # batches and noise are drawn on the CPU: same run on any device
-    config = getattr(model, "config", None)
-    rank, world_size = rank_and_world_size()
-    device, dtype = next(model.parameters()).device, next(model.parameters()).dtype
-    num_dims = _num_dims(train_images)
-    train_args = {"batch_size": batch_size, "lr": float(lr), "seed": int(seed), "grad_clip": float(grad_clip)}
-    if noise_std > 0:  # stored only when used, so checkpoints of noise-free runs keep their old form
-        train_args["noise_std"] = float(noise_std)
+    steps, batch_size = check_positive_int("steps", steps), check_positive_int("batch_size", batch_size)
+    eval_every = check_int("eval_every", eval_every, minimum=0)
+    checkpoint_every = check_int("checkpoint_every", checkpoint_every, minimum=0)
+    lr = check_positive("lr", lr)
+    grad_clip = check_positive("grad_clip", grad_clip, allow_inf=True)  # inf: no clipping
+    noise_std = check_positive("noise_std", noise_std, allow_zero=True)
+    seed = check_seed("seed", seed)
+    if not isinstance(model, nn.Module) or not callable(getattr(model, "log_prob", None)):
+        raise TypeError(f"model must be an nn.Module with a log_prob method, got {type(model).__name__}")
+    if checkpoint_dir is not None and Path(checkpoint_dir).exists() and not Path(checkpoint_dir).is_dir():
+        # noticed now, not after the whole run when the first checkpoint is written
+        raise ValueError(f"checkpoint_dir must be a folder, but {checkpoint_dir} is an existing file")
+    writer = checkpoint_dir is not None and rank_and_world_size()[0] == 0
+    with output_lock(checkpoint_dir) if writer else nullcontext():
+        if writer:
+            remove_stale_temporaries(checkpoint_dir)  # left by a run killed mid-write; no write runs now
+        train_images = train_images.cpu()  # batches and noise are drawn on the CPU: same run on any device
+        config = getattr(model, "config", None)
+        rank, world_size = rank_and_world_size()
+        device, dtype = next(model.parameters()).device, next(model.parameters()).dtype
+        num_dims = _num_dims(train_images)
+        train_args = {"batch_size": batch_size, "lr": lr, "seed": seed, "grad_clip": grad_clip}
+        if noise_std > 0:  # stored only when used, so checkpoints of noise-free runs keep their old form
+            train_args["noise_std"] = float(noise_std)
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
-    result = TrainResult(model=model, step=0)
-    path = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir is not None else None
-    if path is not None and path.is_file():
-        state = load_checkpoint(path, expected_config=config, map_location=device)
-        check_config(state["train_args"], train_args, source=str(path), what="training hyper-parameters")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["rng"]["batches"])
-        torch.set_rng_state(state["rng"]["torch"])
-        result.step = int(state["step"])
-        result.train_bpd = list(state["metrics"]["train_bpd"])
-        result.eval_bpd = [(int(s), float(b)) for s, b in state["metrics"]["eval_bpd"]]
-    result.checkpoint = path
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        generator = torch.Generator().manual_seed(seed)
+        result = TrainResult(model=model, step=0)
+        path = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir is not None else None
+        if path is not None and path.is_file():
+            state = load_checkpoint(path, expected_config=config, map_location=device)
+            require_training_state(state, path)
+            check_config(state["train_args"], train_args, source=str(path), what="training hyper-parameters")
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            generator.set_state(state["rng"]["batches"])
+            torch.set_rng_state(state["rng"]["torch"])
+            result.step = int(state["step"])
+            result.train_bpd = list(state["metrics"]["train_bpd"])
+            result.eval_bpd = [(int(s), float(b)) for s, b in state["metrics"]["eval_bpd"]]
+        result.checkpoint = path
 
-    def checkpoint() -> None:
-        if path is None or rank != 0:
-            return
-        save_checkpoint(
-            {
-                "config": config,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "step": result.step,
-                "rng": {"batches": generator.get_state(), "torch": torch.get_rng_state()},
-                "train_args": train_args,
-                "metrics": {"train_bpd": result.train_bpd, "eval_bpd": [list(e) for e in result.eval_bpd]},
-            },
-            path,
-        )
-
-    def draw_global_batch() -> torch.Tensor:
-        index = torch.randint(len(train_images), (batch_size,), generator=generator)
-        x = dequantize(train_images[index], generator=generator)
-        if noise_std > 0:
-            x = x + noise_std * torch.randn(x.shape, generator=generator)
-        return x
-
-    model.train()
-    net: nn.Module = model
-    if result.step == 0:
-        # Data-dependent initialisation (ActNorm) runs in the first forward pass. Do it here, on the
-        # first batch, before any DDP wrapping, so that every process initialises identically.
-        saved = generator.get_state()
-        with torch.no_grad():
-            model.log_prob(draw_global_batch().to(device=device, dtype=dtype))
-        generator.set_state(saved)
-    if world_size > 1:
-        net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
-
-    bar = tqdm(range(result.step, steps), initial=result.step, total=steps, disable=not progress or rank != 0)
-    for _ in bar:
-        x = rank_slice(draw_global_batch(), rank, world_size).to(device=device, dtype=dtype)
-        loss = bits_per_dim(net(x), num_dims=num_dims).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        reported = loss.detach().clone()
-        if world_size > 1:
-            dist.all_reduce(reported)  # every process sees the same value, so all stop together
-            reported /= world_size
-        if not (math.isfinite(float(reported)) and math.isfinite(float(grad_norm))):
-            raise FloatingPointError(
-                f"non-finite training loss {float(reported)} (gradient norm {float(grad_norm)}) at step "
-                f"{result.step + 1}; parameters are those after step {result.step}. Lower lr "
-                f"(now {lr}) or grad_clip, or resume from the last checkpoint."
+        def checkpoint() -> None:
+            if path is None or rank != 0:
+                return
+            _check_finite_state(model.state_dict(), result.step, lr, path)  # buffers too
+            save_checkpoint(
+                {
+                    "config": config,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": result.step,
+                    "rng": {"batches": generator.get_state(), "torch": torch.get_rng_state()},
+                    "train_args": train_args,
+                    "metrics": {
+                        "train_bpd": result.train_bpd,
+                        "eval_bpd": [list(e) for e in result.eval_bpd],
+                    },
+                },
+                path,
             )
-        optimizer.step()
-        result.step += 1
-        result.train_bpd.append(float(reported))
-        bar.set_postfix(bpd=f"{float(reported):.3f}")
-        if eval_images is not None and eval_every and result.step % eval_every == 0 and result.step < steps:
+
+        def draw_global_batch() -> torch.Tensor:
+            index = torch.randint(len(train_images), (batch_size,), generator=generator)
+            x = dequantize(train_images[index], generator=generator)
+            if noise_std > 0:
+                x = x + noise_std * torch.randn(x.shape, generator=generator)
+            return x
+
+        model.train()
+        net: nn.Module = model
+        if result.step == 0:
+            # Data-dependent initialisation (ActNorm) runs in the first forward pass. Do it here, on the
+            # first batch, before any DDP wrapping, so that every process initialises identically.
+            saved = generator.get_state()
+            with torch.no_grad():
+                model.log_prob(draw_global_batch().to(device=device, dtype=dtype))
+            generator.set_state(saved)
+        if world_size > 1:
+            net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+
+        quiet = not progress or rank != 0
+        bar = tqdm(range(result.step, steps), initial=result.step, total=steps, disable=quiet)
+        for _ in bar:
+            x = rank_slice(draw_global_batch(), rank, world_size).to(device=device, dtype=dtype)
+            loss = bits_per_dim(net(x), num_dims=num_dims).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            reported = loss.detach().clone()
+            if world_size > 1:
+                dist.all_reduce(reported)  # every process sees the same value, so all stop together
+                reported /= world_size
+            if not (math.isfinite(float(reported)) and math.isfinite(float(grad_norm))):
+                raise FloatingPointError(
+                    f"non-finite training loss {float(reported)} (gradient norm {float(grad_norm)}) at step "
+                    f"{result.step + 1}; parameters are those after step {result.step}. Lower lr "
+                    f"(now {lr}) or grad_clip, or resume from the last checkpoint."
+                )
+            optimizer.step()
+            result.step += 1
+            # A finite loss and gradient can still give non-finite parameters (e.g. a huge lr): stop here,
+            # before they are scored, trained on, or saved.
+            _check_finite_state(dict(model.named_parameters()), result.step, lr, path)
+            result.train_bpd.append(float(reported))
+            bar.set_postfix(bpd=f"{float(reported):.3f}")
+            due = eval_every and result.step % eval_every == 0 and result.step < steps
+            if eval_images is not None and due:
+                result.eval_bpd.append((result.step, evaluate_bits_per_dim(model, eval_images)))
+            if checkpoint_every and result.step % checkpoint_every == 0:
+                checkpoint()
+        bar.close()
+        if eval_images is not None and (not result.eval_bpd or result.eval_bpd[-1][0] != result.step):
             result.eval_bpd.append((result.step, evaluate_bits_per_dim(model, eval_images)))
-        if checkpoint_every and result.step % checkpoint_every == 0:
-            checkpoint()
-    bar.close()
-    if eval_images is not None and (not result.eval_bpd or result.eval_bpd[-1][0] != result.step):
-        result.eval_bpd.append((result.step, evaluate_bits_per_dim(model, eval_images)))
-    checkpoint()
-    return result
+        checkpoint()
+        return result

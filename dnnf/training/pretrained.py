@@ -10,6 +10,8 @@ last checkpoint stopped.
 from __future__ import annotations
 
 import os
+import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +20,15 @@ import torch
 
 from dnnf.data import default_cache_dir, load_mnist
 from dnnf.flows import NormalizingFlow, build_model
-from dnnf.training.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from dnnf.training.checkpoint import (
+    CHECKPOINT_NAME,
+    CheckpointError,
+    OutputLockedError,
+    load_checkpoint,
+    output_lock,
+    remove_stale_temporaries,
+    require_training_state,
+)
 from dnnf.training.loop import train_flow
 
 __all__ = ["PRETRAINED_RECIPES", "load_or_train_mnist_flow", "pretrained_checkpoint_path"]
@@ -89,6 +99,33 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _load_or_set_aside(path: Path, config: dict, device: torch.device) -> dict | None:
+    # A file that cannot be used (truncated, zero bytes, foreign, non-finite weights, ...) would make
+    # every later call fail until someone found and deleted it: move it aside, say so, and retrain.
+    if not path.is_file():
+        return None
+    try:
+        state = load_checkpoint(path, config, map_location=device)
+        require_training_state(state, path)
+        return state
+    except CheckpointError as err:
+        aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(path, aside)
+        message = f"{err}; moved it to {aside} and training the model again"
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        return None
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    # Temporary checkpoints left by a killed run; a run writing there right now holds the output lock
+    # and cleans up after itself.
+    try:
+        with output_lock(folder):
+            remove_stale_temporaries(folder)
+    except OutputLockedError:
+        pass
+
+
 def pretrained_checkpoint_path(arch: str = "nice", cache_dir: str | os.PathLike | None = None) -> Path:
     """Return where the pretrained ``arch`` model's checkpoint lives (it may not exist yet).
 
@@ -144,9 +181,10 @@ def load_or_train_mnist_flow(
     model = build_model(recipe["config"]).to(device)
     train = recipe["train"]
     with _exclusive(path.parent / ".lock"):
-        state = load_checkpoint(path, recipe["config"], map_location=device) if path.is_file() else None
+        state = _load_or_set_aside(path, recipe["config"], device)
         if state is not None and int(state["step"]) >= train["steps"]:
             model.load_state_dict(state["model"])
+            _remove_stale_temporaries(path.parent)
         else:
             images, _ = load_mnist("train")
             held_out, _ = load_mnist("test")
