@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import http.client
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,7 +24,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["MNIST_FILES", "MNIST_MIRROR", "default_cache_dir", "dequantize", "load_mnist", "to_unit_interval"]
+from dnnf._files import file_lock
+
+__all__ = [
+    "DOWNLOAD_DEADLINE_S",
+    "DownloadError",
+    "MNIST_FILES",
+    "MNIST_MIRROR",
+    "default_cache_dir",
+    "dequantize",
+    "load_mnist",
+    "to_unit_interval",
+]
 
 #: Mirror of Yann LeCun's MNIST files (the one torchvision tries first).
 MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -35,6 +48,14 @@ MNIST_FILES: dict[tuple[str, str], tuple[str, str]] = {
     ("test", "images"): ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
     ("test", "labels"): ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
 }
+
+#: Longest time one full-MNIST file may take to download, in seconds (the largest is 9.9 MB).
+DOWNLOAD_DEADLINE_S = 600.0
+
+
+class DownloadError(ConnectionError):
+    """A full-MNIST download failed (network, cut connection, deadline or checksum); nothing was saved."""
+
 
 _NUM_LEVELS = 256
 # In each digit class of the offline subset (500 images per class), every fifth image in file order
@@ -71,6 +92,11 @@ def load_mnist(
         ``uint8`` tensor of shape ``(N, 1, 28, 28)`` with values in ``0..255``.
     labels : torch.Tensor
         ``int64`` tensor of shape ``(N,)`` with values in ``0..9``.
+
+    Raises
+    ------
+    DownloadError
+        If a full-MNIST download fails (network, cut connection, deadline, checksum); nothing is saved.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -178,31 +204,56 @@ def _fetch(entry: tuple[str, str], folder: Path) -> Path:
         raise ValueError(
             f"cached file {target} has MD5 {_md5(target)}, expected {md5}; delete it to download it again"
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    url = MNIST_MIRROR + name
+    # One download at a time per cache folder (two notebooks asking at once): the second waits, then
+    # finds the file. Holding the lock also means every .part file there is left over from a killed
+    # process, so it can be removed.
+    with file_lock(folder.parent / f".{folder.name}.lock", wait=True):
+        if target.exists():
+            return _fetch(entry, folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(f".{name}.*.part"):
+            stale.unlink(missing_ok=True)
+        _download(MNIST_MIRROR + name, target, md5)
+    return target
+
+
+def _download(url: str, target: Path, md5: str) -> None:
+    """Download ``url`` to ``target`` within DOWNLOAD_DEADLINE_S seconds, verified against ``md5``."""
+    name, folder = target.name, target.parent
     # Download next to the target, verify, then os.replace: the cache never holds a partial or
     # corrupt file under the final name, even if the process dies mid-download.
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
+    deadline = time.monotonic() + DOWNLOAD_DEADLINE_S
     try:
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; the cache is ordinary readable data
         with os.fdopen(fd, "wb") as out:
             try:
-                with urllib.request.urlopen(url, timeout=60) as response:
-                    for block in iter(lambda: response.read(1 << 20), b""):
+                # The socket timeout bounds each wait for data; the deadline bounds the whole transfer,
+                # which a server sending one byte every few seconds would otherwise stretch forever.
+                with urllib.request.urlopen(url, timeout=min(60.0, DOWNLOAD_DEADLINE_S)) as response:
+                    expected, received = response.length, 0
+                    # read1 returns what has arrived (read(n) would wait for all n bytes)
+                    for block in iter(lambda: response.read1(1 << 16), b""):
                         out.write(block)
-            except (urllib.error.URLError, OSError) as error:
-                raise ConnectionError(
-                    f"could not download {url} ({error}). Full MNIST needs network access once; "
-                    f"alternatively copy {name} (MD5 {md5}) into {folder}, or use source='offline'."
+                        received += len(block)
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(f"not finished after the {DOWNLOAD_DEADLINE_S:g} s deadline")
+                    # read1 ends quietly when the server closes early; read() would have raised this
+                    if expected is not None and received < expected:
+                        raise http.client.IncompleteRead(b"", expected - received)
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+                raise DownloadError(
+                    f"could not download {url} ({type(error).__name__}: {error}). Full MNIST needs network "
+                    f"access once; alternatively copy {name} (MD5 {md5}) into {folder}, or use "
+                    "source='offline'. Nothing was saved."
                 ) from error
         got = _md5(tmp)
         if got != md5:
-            raise ValueError(f"downloaded {url} has MD5 {got}, expected {md5}; nothing was saved")
+            raise DownloadError(f"downloaded {url} has MD5 {got}, expected {md5}; nothing was saved")
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    return target
 
 
 def _read_idx(path: Path, ndim: int) -> np.ndarray:

@@ -19,11 +19,13 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from dnnf._files import file_lock
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -180,28 +182,18 @@ def output_lock(folder: str | os.PathLike) -> Iterator[None]:
 
     Two runs writing checkpoints into the same folder would overwrite each other's files while both
     report success; the second one raises ``OutputLockedError`` instead. The lock is an advisory
-    ``flock``, released by the kernel if the process dies. Where ``fcntl`` is missing (Windows) there is
-    no lock.
+    ``flock``, released by the kernel if the process dies (none on Windows).
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    with open(folder / _LOCK_NAME, "a") as handle:
+    with ExitStack() as held:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.enter_context(file_lock(folder / _LOCK_NAME, wait=False))
         except BlockingIOError:
             raise OutputLockedError(
-                f"{folder} is in use by another training run (it holds {folder / _LOCK_NAME}); wait for it "
-                "to finish, or write to another folder"
+                f"{folder} is in use by another training run (it holds {folder / _LOCK_NAME}); wait for "
+                "it to finish, or write to another folder"
             ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
