@@ -7,10 +7,13 @@ reader's laptop run exactly the same code; only the environment variable ``DNNF_
 from __future__ import annotations
 
 import os
+import re
 
 import torch
 
 __all__ = ["default_device"]
+
+_ACCEPTED = "accepted values: 'cpu' (the default), 'cuda', 'cuda:<index>', 'mps' or 'auto'"
 
 
 def default_device() -> torch.device:
@@ -23,14 +26,31 @@ def default_device() -> torch.device:
     -------
     torch.device
         The device to put models and tensors on.
+
+    Raises
+    ------
+    ValueError
+        If ``DNNF_DEVICE`` is none of the accepted values; ``RuntimeError`` if it names a device this
+        machine does not have.
     """
-    name = os.environ.get("DNNF_DEVICE", "cpu").strip().lower() or "cpu"
+    raw = os.environ.get("DNNF_DEVICE", "cpu")
+    name = raw.strip().lower() or "cpu"
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
+    match = re.fullmatch(r"(cpu|cuda|mps)(?::(\d+))?", name)
+    if match is None or (match[2] is not None and match[1] != "cuda"):
+        raise ValueError(f"DNNF_DEVICE={raw!r} is not a device dnnf knows; {_ACCEPTED}")
+    kind = match[1]
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available[kind]:
+        check = "torch.cuda.is_available()" if kind == "cuda" else "torch.backends.mps.is_available()"
         raise RuntimeError(
-            f"DNNF_DEVICE={name!r} asks for CUDA but torch.cuda.is_available() is False; "
-            "unset DNNF_DEVICE (or set it to 'cpu' or 'auto') to run on the CPU."
+            f"DNNF_DEVICE={raw!r} asks for {kind.upper()} but {check} is False on this machine; "
+            f"unset DNNF_DEVICE (or set it to 'cpu' or 'auto') to run on the CPU. {_ACCEPTED}"
         )
-    return device
+    if match[2] is not None and int(match[2]) >= torch.cuda.device_count():
+        raise RuntimeError(
+            f"DNNF_DEVICE={raw!r} names GPU {match[2]}, but this machine has "
+            f"{torch.cuda.device_count()} (cuda:0 to cuda:{torch.cuda.device_count() - 1})"
+        )
+    return torch.device(name)

@@ -21,6 +21,8 @@ import os
 import torch
 import torch.distributed as dist
 
+from dnnf._validation import check_int
+
 __all__ = ["init_distributed", "rank_and_world_size", "rank_slice"]
 
 
@@ -46,15 +48,29 @@ def init_distributed(device: torch.device | str | None = None) -> tuple[int, int
         The device this process should use.
     """
     device = torch.device(device if device is not None else "cpu")
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    world_size = _env_int("WORLD_SIZE", "1", minimum=1)
     if world_size <= 1:
         return 0, 1, device
+    _env_int("RANK", "0", minimum=0, maximum=world_size - 1)
     if device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        device = torch.device("cuda", _env_int("LOCAL_RANK", "0", minimum=0))
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
     return dist.get_rank(), dist.get_world_size(), device
+
+
+def _env_int(variable: str, default: str, minimum: int, maximum: int | None = None) -> int:
+    # torchrun sets these; a hand-set WORLD_SIZE=two used to fail later inside torch.distributed
+    raw = os.environ.get(variable, default)
+    accepted = f"an integer >= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{variable}={raw!r} is not valid; accepted values: {accepted}, as torchrun sets it")
+    return value
 
 
 def rank_and_world_size() -> tuple[int, int]:
@@ -79,6 +95,10 @@ def rank_slice(batch: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
     torch.Tensor
         Rows ``rank * B/W`` to ``(rank + 1) * B/W - 1``.
     """
+    if not torch.is_tensor(batch) or batch.dim() == 0:
+        raise TypeError(f"batch must be a torch.Tensor with a batch dimension, got {type(batch).__name__}")
+    check_int("rank", rank, minimum=0)
+    check_int("world_size", world_size, minimum=1)
     if world_size < 1 or not 0 <= rank < world_size:
         raise ValueError(f"rank must be in 0..world_size-1 and world_size >= 1, got {rank}, {world_size}")
     if batch.shape[0] % world_size:
