@@ -301,3 +301,77 @@ def test_notebooks_branch_job_runs_only_on_main_and_matches_the_site_config(ci: 
     mkdocs = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     branch = mkdocs["extra"]["notebooks_branch"]
     assert f"--initial-branch={branch}" in script and script.rstrip().endswith(branch)
+
+
+# --- supply chain: who sees the write token, where packages come from -----------------------------------
+
+
+def test_only_the_push_step_sees_the_write_token(ci: dict):
+    """A compromised jupytext (or any of its dependencies) must not be able to push to the repository."""
+    job = ci["jobs"]["notebooks"]
+    with_token = [s for s in job["steps"] if "github.token" in json.dumps(s.get("env", {}))]
+    assert len(with_token) == 1, with_token
+    (push,) = with_token
+    assert push["run"].strip().startswith("git push") and "\n" not in push["run"].strip(), push["run"]
+    assert "github.token" not in json.dumps(job.get("env", {}))
+    for step in job["steps"]:
+        if step is not push:
+            assert "token" not in json.dumps(step).lower() or "persist-credentials" in json.dumps(step), step
+
+
+def test_the_notebooks_job_installs_jupytext_from_the_hash_lock(ci: dict):
+    script = "\n".join(str(s.get("run", "")) for s in ci["jobs"]["notebooks"]["steps"])
+    assert "--require-hashes" in script and "requirements/notebooks.txt" in script, script
+    assert re.search(r"pip install [^\n]*jupytext", script) is None, "jupytext only from the lock file"
+
+
+def test_install_script_never_mixes_indexes_for_torch():
+    """--extra-index-url lets a same-named package on PyPI win over PyTorch's (dependency confusion)."""
+    install = (ROOT / "scripts" / "install.sh").read_text(encoding="utf-8")
+    code = "\n".join(line for line in install.splitlines() if not line.lstrip().startswith("#"))
+    assert "--extra-index-url" not in code
+    assert "--index-url https://download.pytorch.org/whl/cpu" in code
+
+
+def _lock_entries(path: Path) -> dict[str, str]:
+    """``{name: the requirement's whole text}`` of a pip-compile/uv lock file."""
+    entries: dict[str, str] = {}
+    for block in re.split(r"\n(?=\S)", path.read_text(encoding="utf-8")):
+        if block.startswith("#") or not block.strip():
+            continue
+        name = re.match(r"[A-Za-z0-9._-]+", block)[0].lower().replace("_", "-")
+        entries[name] = block
+    return entries
+
+
+def test_the_deploy_installs_from_the_hash_lock_on_ci():
+    """On CI (CI=true) install.sh installs requirements/deploy.txt with --require-hashes, then checks it."""
+    install = (ROOT / "scripts" / "install.sh").read_text(encoding="utf-8")
+    assert '"${CI:-}" = true' in install
+    assert re.search(r"--require-hashes --no-deps -r requirements/deploy\.txt", install)
+    assert "pip check" in install
+
+
+@pytest.mark.parametrize("lock", ["deploy.txt", "notebooks.txt"])
+def test_every_locked_package_is_pinned_with_hashes(lock: str):
+    entries = _lock_entries(ROOT / "requirements" / lock)
+    assert len(entries) >= 10
+    for name, block in entries.items():
+        assert re.match(r"[A-Za-z0-9._-]+==\S+ ", block), f"{name} is not pinned with =="
+        assert re.search(r"--hash=sha256:[0-9a-f]{64}", block), f"{name} has no sha256 hash"
+
+
+def test_the_deploy_lock_covers_the_project_but_not_torch_or_the_cuda_stack():
+    """Every dependency of pyproject.toml (core, docs and test extras) is in the lock; torch is installed
+    by exact version from its CPU index instead, and the CUDA wheels of PyPI's torch never come in."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["docs"]
+    wanted += project["optional-dependencies"]["test"]
+    names = {re.match(r"[A-Za-z0-9._-]+", spec)[0].lower().replace("_", "-") for spec in wanted}
+    entries = _lock_entries(ROOT / "requirements" / "deploy.txt")
+    assert names - {"torch"} <= set(entries), sorted(names - {"torch"} - set(entries))
+    assert "torch" not in entries and "setuptools" in entries
+    assert not [n for n in entries if n.startswith(("nvidia-", "cuda-")) or n == "triton"]
+    assert (ROOT / "scripts" / "lock.sh").is_file()
+    assert "scripts/lock.sh" in (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
