@@ -20,6 +20,7 @@ __all__ = [
     "check_distribution",
     "check_finite",
     "check_finite_number",
+    "check_generator",
     "check_images",
     "check_int",
     "check_n_samples",
@@ -33,8 +34,9 @@ __all__ = [
     "log_prob_function",
 ]
 
+_MAX_INT64 = 2**63 - 1
 # torch.Generator.manual_seed and numpy's default_rng both accept seeds in this range.
-_MAX_SEED = 2**63 - 1
+_MAX_SEED = _MAX_INT64
 
 
 def _real(name: str, value: object, expected: str) -> float:
@@ -74,14 +76,21 @@ def check_probability(name: str, p: object) -> float:
 
 
 def check_int(name: str, value: object, minimum: int = 0, maximum: int | None = None) -> int:
-    """Return ``int(value)``; raise unless it is an integer (no bool, no float) in ``[minimum, maximum]``."""
+    """Return ``int(value)``; raise unless it is an integer (no bool, no float) in ``[minimum, maximum]``.
+
+    Without ``maximum`` the bound is the largest int64 (what a tensor or numpy array can hold).
+    """
     bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+    top = _MAX_INT64 if maximum is None else maximum
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be an integer {bound}, got {type(value).__name__} {value!r}")
     if not isinstance(value, numbers.Integral):  # 2.5, 3.0, nan, inf: a count is never a float
         raise ValueError(f"{name} must be an integer {bound}, got {type(value).__name__} {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
+    if value < minimum:
         raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
+    if value > top:
+        limit = "" if maximum is not None else f" and at most {top} (int64)"
+        raise ValueError(f"{name} must be an integer {bound}{limit}, got {value!r}")
     return int(value)
 
 
@@ -98,6 +107,12 @@ def check_seed(name: str, value: object) -> int:
 def check_n_samples(n_samples: object, *, minimum: int = 1) -> int:
     """Return ``n_samples`` as an ``int``; raise unless it is an integer of at least ``minimum``."""
     return check_int("n_samples", n_samples, minimum=minimum)
+
+
+def check_generator(name: str, generator: object) -> None:
+    """Raise ``TypeError`` unless ``generator`` is ``None`` or a ``torch.Generator``."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None, got {type(generator).__name__}")
 
 
 def check_finite(name: str, x: object) -> None:
@@ -145,8 +160,8 @@ def check_images(name: str, images: object) -> None:
             f"{name} must be a floating tensor with values in [0, 1], got dtype {images.dtype} "
             "(convert uint8 pixels with dnnf.data.to_unit_interval)"
         )
-    if images.dim() != 4:
-        raise ValueError(f"{name} must have shape (B, C, H, W), got {tuple(images.shape)}")
+    if images.dim() != 4 or images.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (B, C, H, W) with B >= 1, got {tuple(images.shape)}")
     check_finite(name, images)
     if bool((images < 0).any()) or bool((images > 1).any()):
         raise ValueError(

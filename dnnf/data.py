@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from dnnf._files import file_lock
+from dnnf._validation import check_generator
 
 __all__ = [
     "DOWNLOAD_DEADLINE_S",
@@ -129,6 +130,7 @@ def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -
     torch.Tensor
         ``float32`` tensor of the same shape with values in $[0, 1)$.
     """
+    check_generator("generator", generator)
     _check_uint8("images", images)
     levels = images.to(torch.float32)
     noise = torch.rand(images.shape, generator=generator, device=images.device, dtype=torch.float32)

@@ -13,6 +13,7 @@ import torch
 from torch.distributions import Normal
 
 from dnnf._validation import (
+    check_finite,
     check_finite_number,
     check_int,
     check_n_samples,
@@ -39,6 +40,7 @@ __all__ = [
 
 def x_sin_x(x: torch.Tensor) -> torch.Tensor:
     r"""The integrand $f(x) = x\sin x$ of the Gaussian objective (elementwise)."""
+    check_finite("x", x)
     return x * torch.sin(x)
 
 
@@ -129,11 +131,17 @@ def optimize_gaussian_objective(
             tau -= step * g_tau
         if not (torch.isfinite(mu) and bool(tau.abs() < _MAX_LOG_SIGMA)):
             raise FloatingPointError(
-                f"the iterate diverged at step {k + 1} (mu={float(mu):.4g}, sigma={float(tau.exp()):.4g}); "
+                f"the iterate diverged at step {k + 1} (mu={float(mu.detach()):.4g}, "
+                f"sigma={float(tau.detach().exp()):.4g}); "
                 f"lower lr (now {lr})"
             )
         mus[k + 1], taus[k + 1] = mu.detach(), tau.detach()
     return Trajectory(mu=mus, sigma=taus.exp(), estimator=estimator)
+
+
+def _check_trajectory(trajectory: object) -> None:
+    if not isinstance(trajectory, Trajectory):
+        raise TypeError(f"trajectory must be a Trajectory, got {type(trajectory).__name__}")
 
 
 def running_average(trajectory: Trajectory, start: int) -> Trajectory:
@@ -154,6 +162,7 @@ def running_average(trajectory: Trajectory, start: int) -> Trajectory:
     Trajectory
         Same length as ``trajectory``.
     """
+    _check_trajectory(trajectory)
     n = trajectory.mu.numel()
     start = check_int("start", start, minimum=0, maximum=n - 1)
     counts = torch.arange(1, n - start + 1, dtype=trajectory.mu.dtype)
@@ -193,6 +202,8 @@ def basin_minimizer(
         if float(g_tau.norm()) < 1e-6:
             break
         x = x - lr * g_tau
+        if not (bool(torch.isfinite(x).all()) and abs(float(x[1])) < _MAX_LOG_SIGMA):
+            raise FloatingPointError(f"exact descent from ({mu0}, {sigma0}) diverged; lower lr (now {lr})")
     else:
         raise RuntimeError(f"exact descent from ({mu0}, {sigma0}) did not converge in {max_steps} steps")
     p = torch.stack([x[0], x[1].exp()])
@@ -217,6 +228,10 @@ def iterations_to_reach(trajectory: Trajectory, target: tuple[float, float], tol
     int or None
         ``None`` when the last iterate is not within ``tol``.
     """
+    _check_trajectory(trajectory)
+    if not isinstance(target, tuple | list) or len(target) != 2:
+        raise TypeError(f"target must be a pair (mu, sigma) of finite numbers, got {target!r}")
+    target = (check_finite_number("target[0]", target[0]), check_finite_number("target[1]", target[1]))
     tol = check_positive("tol", tol)
     dist = torch.hypot(trajectory.mu - target[0], trajectory.sigma - target[1])
     outside = torch.nonzero(dist >= tol).flatten()

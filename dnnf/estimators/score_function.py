@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.distributions import Distribution
 
-from dnnf._validation import check_distribution, check_n_samples, evaluate_f
+from dnnf._validation import check_distribution, check_finite, check_n_samples, evaluate_f
 
 __all__ = ["leave_one_out_baseline", "score_function_gradient", "score_function_surrogate"]
 
@@ -43,6 +43,7 @@ def leave_one_out_baseline(values: torch.Tensor) -> torch.Tensor:
     """
     if not torch.is_tensor(values) or values.dim() == 0 or values.shape[0] < 2:
         raise ValueError("values must be a tensor of shape (n, ...) with n >= 2 for a leave-one-out baseline")
+    check_finite("values", values)
     n = values.shape[0]
     return (values.sum(dim=0, keepdim=True) - values) / (n - 1)
 

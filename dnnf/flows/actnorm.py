@@ -17,7 +17,7 @@ import math
 import torch
 from torch import nn
 
-from dnnf._validation import check_channels, check_positive_int, check_tensor_rank
+from dnnf._validation import check_channels, check_positive, check_positive_int, check_tensor_rank
 
 from .base import Flow
 
@@ -42,7 +42,7 @@ class ActNorm(Flow):
     def __init__(self, num_channels: int, eps: float = 1e-6) -> None:
         super().__init__()
         self.num_channels = check_positive_int("num_channels", num_channels)
-        self.eps = float(eps)
+        self.eps = check_positive("eps", eps)
         self.bias = nn.Parameter(torch.zeros(num_channels))
         self.log_scale = nn.Parameter(torch.zeros(num_channels))
         self.register_buffer("initialized", torch.tensor(False))

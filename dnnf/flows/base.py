@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
-from dnnf._validation import check_finite, check_positive_int
+from dnnf._validation import check_finite, check_generator, check_positive_int
 
 __all__ = ["Flow", "Compose", "NormalizingFlow"]
 
@@ -106,8 +106,17 @@ class NormalizingFlow(nn.Module):
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         r"""Return $\log p_X(x)$ for each sample, shape ``(batch,)``."""
+        if torch.is_tensor(x) and not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+        if torch.is_tensor(x) and (x.dim() < 2 or x.shape[0] == 0):
+            raise ValueError(f"x must have shape (batch, ...) with batch >= 1, got {tuple(x.shape)}")
         check_finite("x", x)  # the one check of the data entering the model (layers check shapes only)
-        z, logdet = self.transform(x)
+        try:
+            z, logdet = self.transform(x)
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except RuntimeError as err:  # e.g. a matrix product of the wrong width deep in a coupling net
+            raise ValueError(f"x of shape {tuple(x.shape)} does not fit this model's input: {err}") from err
         return self.base.log_prob(z) + logdet
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -116,6 +125,7 @@ class NormalizingFlow(nn.Module):
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         r"""Draw ``n`` samples $x = f^{-1}(z)$, $z \sim p_Z$, on the model's device and dtype."""
+        check_generator("generator", generator)
         check_positive_int("n", n)
         ref = next(self.parameters(), None)
         device = ref.device if ref is not None else None

@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from dnnf._validation import check_int, check_positive
+
 from .base import Flow
 
 __all__ = ["jacobian", "jacobian_logabsdet", "density_grid_2d"]
@@ -81,10 +83,8 @@ def density_grid_2d(
     """
     if not hasattr(model, "log_prob"):
         raise TypeError("model must have a log_prob method")
-    if not float(lim) > 0:
-        raise ValueError(f"lim must be positive, got {lim!r}")
-    if not isinstance(num_points, int) or num_points < 2:
-        raise ValueError(f"num_points must be an int >= 2, got {num_points!r}")
+    lim = check_positive("lim", lim)
+    num_points = check_int("num_points", num_points, minimum=2, maximum=2**12)
     ref = next(model.parameters(), None)
     dtype = ref.dtype if ref is not None else torch.get_default_dtype()
     device = ref.device if ref is not None else None

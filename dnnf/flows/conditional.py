@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dnnf._validation import check_channels, check_positive_int, check_tensor_rank
+from dnnf._validation import check_channels, check_positive, check_positive_int, check_tensor_rank
 
 from .base import Flow
 from .conv1x1 import plu_inverse_weight, plu_weight
@@ -61,8 +61,7 @@ class ConditionalConv1x1Coupling(Flow):
         check_positive_int("hidden", hidden)
         if num_channels % 2:
             raise ValueError(f"num_channels must be even for a coupling layer, got {num_channels}")
-        if not float(scale_bound) > 0:
-            raise ValueError(f"scale_bound must be positive, got {scale_bound!r}")
+        check_positive("scale_bound", scale_bound)
         c = num_channels // 2
         self.num_channels = num_channels
         self.scale_bound = float(scale_bound)

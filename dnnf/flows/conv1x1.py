@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dnnf._validation import check_channels, check_positive_int, check_tensor_rank
+from dnnf._validation import check_channels, check_generator, check_positive_int, check_tensor_rank
 
 from .base import Flow
 
@@ -40,6 +40,7 @@ __all__ = [
 
 def random_orthogonal(num_channels: int, generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Return a random $C \times C$ orthogonal matrix (QR of a Gaussian matrix), the usual initial weight."""
+    check_generator("generator", generator)
     check_positive_int("num_channels", num_channels)
     q, r = torch.linalg.qr(torch.randn(num_channels, num_channels, generator=generator))
     # Multiplying the columns by sign(diag(r)) makes q Haar distributed (and the QR unique).

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dnnf._validation import check_tensor_rank
+from dnnf._validation import check_positive, check_tensor_rank
 
 from .base import Flow
 
@@ -120,8 +120,7 @@ class AffineCoupling(_Coupling):
         self, conditioner: nn.Module, split: str = "half", swap: bool = False, scale_bound: float = 2.0
     ) -> None:
         super().__init__(conditioner, split, swap)
-        if not float(scale_bound) > 0:
-            raise ValueError(f"scale_bound must be positive, got {scale_bound!r}")
+        check_positive("scale_bound", scale_bound)
         self.scale_bound = float(scale_bound)
 
     def _scale_shift(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

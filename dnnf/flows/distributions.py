@@ -22,6 +22,9 @@ __all__ = ["StandardNormal", "StandardLogistic"]
 
 
 def _as_shape(event_shape: int | tuple[int, ...] | torch.Size) -> torch.Size:
+    if not isinstance(event_shape, int | tuple | list | torch.Size):
+        kind = type(event_shape).__name__
+        raise TypeError(f"event_shape must be a positive int or a tuple of positive ints, not {kind}")
     shape = (event_shape,) if isinstance(event_shape, int) else tuple(event_shape)
     if not shape or not all(isinstance(s, int) and s > 0 for s in shape):
         raise ValueError(

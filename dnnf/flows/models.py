@@ -11,7 +11,12 @@ from contextlib import contextmanager
 
 import torch
 
-from dnnf._validation import check_positive_int
+from dnnf._validation import (
+    check_finite_number,
+    check_positive,
+    check_positive_int,
+    check_seed,
+)
 
 from .actnorm import ActNorm
 from .base import Compose, Flow, NormalizingFlow
@@ -32,16 +37,22 @@ def _seeded(seed: int | None) -> Iterator[None]:
     if seed is None:
         yield
         return
+    check_seed("seed", seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
 
 
 def _image_shape(image_shape: tuple[int, ...] | list[int]) -> tuple[int, int, int]:
-    shape = tuple(image_shape)
-    if len(shape) != 3 or not all(isinstance(s, int) and s > 0 for s in shape):
-        raise ValueError(f"image_shape must be (C, H, W) with positive ints, got {image_shape!r}")
+    if not isinstance(image_shape, tuple | list | torch.Size) or len(image_shape) != 3:
+        raise TypeError(f"image_shape must be a tuple (C, H, W) of positive ints, got {image_shape!r}")
+    shape = tuple(check_positive_int(f"image_shape[{i}]", s) for i, s in enumerate(image_shape))
     return shape  # type: ignore[return-value]
+
+
+def _check_logit_alpha(logit_alpha: float | None) -> None:
+    if logit_alpha is not None and not 0.0 < check_finite_number("logit_alpha", logit_alpha) < 0.5:
+        raise ValueError(f"logit_alpha must satisfy 0 < logit_alpha < 0.5, or be None; got {logit_alpha!r}")
 
 
 def nice_mnist(
@@ -73,6 +84,7 @@ def nice_mnist(
         image_shape=(c, h, w), num_couplings=num_couplings, hidden=hidden,
         num_hidden_layers=num_hidden_layers, logit_alpha=logit_alpha, seed=seed,
     )  # fmt: skip
+    _check_logit_alpha(logit_alpha)
     with _seeded(seed):
         layers: list[Flow] = [LogitTransform(logit_alpha)] if logit_alpha is not None else []
         layers.append(Flatten((c, h, w)))
@@ -149,6 +161,7 @@ def glow_mnist(
         image_shape=(c, h, w), num_levels=num_levels, steps_per_level=steps_per_level,
         hidden_channels=hidden_channels, conv=conv, coupling=coupling, logit_alpha=logit_alpha, seed=seed,
     )  # fmt: skip
+    _check_logit_alpha(logit_alpha)
     with _seeded(seed):
         levels = _glow_level(c, 0, num_levels, steps_per_level, hidden_channels, conv, coupling)
         transform = Compose(LogitTransform(logit_alpha), levels) if logit_alpha is not None else levels
@@ -166,8 +179,7 @@ def flow_2d(
     non-Gaussian density, so an untrained model already has an interesting shape.
     """
     check_positive_int("num_couplings", num_couplings)
-    if not float(init_scale) >= 0:
-        raise ValueError(f"init_scale must be non-negative, got {init_scale!r}")
+    init_scale = check_positive("init_scale", init_scale, allow_zero=True)
     kwargs = dict(num_couplings=num_couplings, hidden=hidden, init_scale=init_scale, seed=seed)
     with _seeded(seed):
         layers = [

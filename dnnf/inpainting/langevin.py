@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from dnnf._validation import check_images, check_int, check_positive, log_prob_function
+from dnnf._validation import check_generator, check_images, check_int, check_positive, log_prob_function
 from dnnf.inpainting.ascent import box_bounds, initial_fill
 from dnnf.inpainting.masks import expand_mask
 from dnnf.projection import project_box
@@ -83,6 +83,7 @@ def langevin_inpaint(
     LangevinResult
         Final states and log-likelihood traces.
     """
+    check_generator("generator", generator)
     log_prob = log_prob_function(model)
     check_images("images", images)
     mask = expand_mask(known, images)

@@ -39,7 +39,14 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from dnnf._validation import check_images, check_int, check_positive, check_probability, log_prob_function
+from dnnf._validation import (
+    check_generator,
+    check_images,
+    check_int,
+    check_positive,
+    check_probability,
+    log_prob_function,
+)
 from dnnf.inpainting.ascent import initial_fill
 from dnnf.inpainting.masks import expand_mask
 
@@ -123,6 +130,7 @@ def mala_inpaint(
     MALAResult
         The conditional-mean estimate, the last states, acceptance rates, step sizes and traces.
     """
+    check_generator("generator", generator)
     log_prob = log_prob_function(model)
     check_images("images", images)
     mask = expand_mask(known, images)
@@ -181,6 +189,11 @@ def mala_inpaint(
         history.append(log_px)
         if t < warmup:
             eps = eps * torch.exp(gamma * (a.to(images.dtype) - target))
+            if not bool(((eps > 0) & torch.isfinite(eps)).all()):
+                raise FloatingPointError(
+                    f"the step-size adaptation left (0, inf) at step {t + 1}; "
+                    f"lower adaptation_rate (now {gamma})"
+                )
         else:
             accepted += accept.to(images.dtype)
             total += torch.sigmoid(u)

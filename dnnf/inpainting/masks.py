@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from dnnf._validation import check_probability
+from dnnf._validation import check_generator, check_int, check_probability
 
 __all__ = ["MASK_KINDS", "centre_square_mask", "half_mask", "random_pixel_mask", "make_mask", "expand_mask"]
 
@@ -21,10 +21,13 @@ MASK_KINDS = ("centre", "left", "right", "top", "bottom", "random")
 """The mask kinds :func:`make_mask` builds (each names the part that is missing)."""
 
 
+# an image side beyond this is a typo, not an image (2**15 x 2**15 booleans is already 1 GiB)
+_MAX_SIDE = 2**15
+
+
 def _check_size(height: int, width: int) -> None:
-    for name, value in (("height", height), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
+    check_int("height", height, minimum=2, maximum=_MAX_SIDE)
+    check_int("width", width, minimum=2, maximum=_MAX_SIDE)
 
 
 def centre_square_mask(height: int = 28, width: int = 28, size: int | None = None) -> torch.Tensor:
@@ -107,7 +110,12 @@ def random_pixel_mask(
     torch.Tensor
         Boolean tensor of the given ``shape``.
     """
-    if len(shape) not in (2, 4) or (len(shape) == 4 and shape[1] != 1):
+    check_generator("generator", generator)
+    if not isinstance(shape, tuple | list | torch.Size) or len(shape) not in (2, 4):
+        raise TypeError(f"shape must be a tuple (H, W) or (B, 1, H, W) of integers, got {shape!r}")
+    for i, size in enumerate(shape):
+        check_int(f"shape[{i}]", size, minimum=1 if i < len(shape) - 2 else 2)
+    if len(shape) == 4 and shape[1] != 1:
         raise ValueError(f"shape must be (H, W) or (B, 1, H, W), got {tuple(shape)!r}")
     height, width = int(shape[-2]), int(shape[-1])
     _check_size(height, width)
@@ -182,6 +190,8 @@ def expand_mask(known: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
     """
     if not torch.is_tensor(known) or known.dtype != torch.bool:
         raise TypeError(f"known must be a boolean torch.Tensor (True = observed pixel), got {known!r:.60}")
+    if not torch.is_tensor(images) or images.dim() != 4:
+        raise TypeError(f"images must be a torch.Tensor of shape (B, C, H, W), got {images!r:.60}")
     if known.dim() not in (2, 3, 4):
         raise ValueError(f"known must have shape (H, W), (C, H, W) or (B, C, H, W), got {tuple(known.shape)}")
     if known.shape[-2:] != images.shape[-2:]:

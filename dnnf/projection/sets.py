@@ -28,6 +28,8 @@ def _check_input(name: str, y: torch.Tensor, *, min_dim: int = 0) -> None:
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {y.dtype}")
     if y.dim() < min_dim:
         raise ValueError(f"{name} must have at least {min_dim} dimension(s) (the set acts on the last one)")
+    if min_dim >= 1 and y.shape[-1] == 0:
+        raise ValueError(f"{name} must have an entry in its last dimension, got shape {tuple(y.shape)}")
     check_finite(name, y)
 
 
@@ -196,7 +198,8 @@ def project_simplex(y: torch.Tensor, total: float = 1.0) -> torch.Tensor:
     active = u - excess / k > 0
     # The active set is a prefix in exact arithmetic; taking its last index rather than its count keeps
     # rho right even if rounding breaks the prefix. k = 1 is always active (u_1 - (u_1 - s) = s > 0).
-    rho = torch.where(active, k, torch.zeros_like(k)).amax(dim=-1, keepdim=True)
+    # clamp: k = 1 is active in exact arithmetic, but u_1 - (u_1 - s) rounds to 0 when |u_1| >> s
+    rho = torch.where(active, k, torch.zeros_like(k)).amax(dim=-1, keepdim=True).clamp_min(1)
     tau = torch.gather(excess, -1, rho.long() - 1) / rho
     return torch.clamp(y - tau, min=0.0)
 

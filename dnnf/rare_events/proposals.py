@@ -33,6 +33,11 @@ def _check_leap(max_leap: object, n_levels: int) -> int:
     return leap
 
 
+def _check_problem(problem: object) -> None:
+    if not isinstance(problem, GamblersRuin):
+        raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
+
+
 _DEFAULT_LEAP = 64  # binomial tables are (levels, leap+1, leap+1): 64 keeps them small and fast to build
 
 
@@ -60,6 +65,7 @@ class FixedTilt:
 def swapped_tilt(problem: GamblersRuin) -> FixedTilt:
     r"""The classical swap $q = 1 - p$: for $T = \infty$ its likelihood ratio on success is the constant
     $(p/(1-p))^{N-s}$, so the relative error stays bounded as the event gets rarer."""
+    _check_problem(problem)
     return FixedTilt(1.0 - problem.p)
 
 
@@ -71,6 +77,7 @@ def horizon_tilt(problem: GamblersRuin) -> FixedTilt:
     the exponential tilt that centres $X_T$ on the goal (large deviations; see the chapter), and never
     below the infinite-horizon choice $\max(p, 1-p)$. Needs $T > N - s$.
     """
+    _check_problem(problem)
     if problem.horizon is None:
         return swapped_tilt(problem)
     if problem.horizon <= problem.distance:
@@ -93,8 +100,7 @@ class BridgeTilt:
     """
 
     def __init__(self, problem: GamblersRuin, resolution: int = 256, max_leap: int = _DEFAULT_LEAP) -> None:
-        if not isinstance(problem, GamblersRuin):
-            raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
+        _check_problem(problem)
         resolution = check_int("resolution", resolution, minimum=2, maximum=_MAX_LEVELS)
         self.problem = problem
         self.goal = problem.goal
@@ -128,8 +134,7 @@ class ZeroVarianceTilt:
     levels = None
 
     def __init__(self, problem: GamblersRuin) -> None:
-        if not isinstance(problem, GamblersRuin):
-            raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
+        _check_problem(problem)
         self.problem = problem
         p, n = problem.p, problem.goal
         if problem.horizon is None:

@@ -46,6 +46,14 @@ def _check_rng(seed: object) -> np.random.Generator:
     return np.random.default_rng(check_seed("seed", seed))
 
 
+def _check_proposal(proposal: object) -> None:
+    if not all(hasattr(proposal, a) for a in ("choose", "levels", "max_leap")):
+        raise TypeError(
+            "proposal must be a FixedTilt, BridgeTilt or ZeroVarianceTilt (or provide "
+            f"choose(), levels and max_leap), got {type(proposal).__name__}"
+        )
+
+
 def _log_ratios(p: float, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """log(p/q) and log((1-p)/(1-q)); the latter is 0 where q = 1 (a loss is then never drawn)."""
     with np.errstate(divide="ignore"):
@@ -61,6 +69,7 @@ def simulate_paths(
     n_paths = check_int("n_paths", n_paths, minimum=1)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    _check_proposal(proposal)
     p, goal, start = problem.p, problem.goal, problem.start
     start_left = _NO_LIMIT if problem.horizon is None else problem.horizon
     leaps = proposal.levels is not None
@@ -148,11 +157,7 @@ def importance_sampling(
         raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
     n_paths = _check_paths(n_paths)
     chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    if not all(hasattr(proposal, a) for a in ("choose", "levels", "max_leap")):
-        raise TypeError(
-            "proposal must be a FixedTilt, BridgeTilt or ZeroVarianceTilt (or provide "
-            "choose(), levels and max_leap)"
-        )
+    _check_proposal(proposal)
     built_for = getattr(proposal, "problem", problem)
     if built_for != problem:
         # a state-dependent proposal for another question may put q = 1 where a loss can still
@@ -173,4 +178,6 @@ def plain_monte_carlo(
     chunk_size: int = 2**16,
 ) -> RareEventEstimate:
     """Plain Monte Carlo: the fraction of ``n_paths`` paths under the true coin ``p`` that succeed."""
+    if not isinstance(problem, GamblersRuin):
+        raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
     return importance_sampling(problem, FixedTilt(problem.p), n_paths, seed, chunk_size)

@@ -133,6 +133,8 @@ def evaluate_bits_per_dim(
         Mean bits per dimension, or ``(mean, standard error)``.
     """
     _check_images("images", images)
+    if not isinstance(model, nn.Module) or not callable(getattr(model, "log_prob", None)):
+        raise TypeError(f"model must be an nn.Module with a log_prob method, got {type(model).__name__}")
     batch_size = check_positive_int("batch_size", batch_size)
     seed = check_seed("seed", seed)
     reference = next(model.parameters())

@@ -142,7 +142,7 @@ def pretrained_checkpoint_path(arch: str = "nice", cache_dir: str | os.PathLike 
     Path
         ``<cache_dir>/flows/mnist-<arch>-v<version>/checkpoint.pt``.
     """
-    if arch not in PRETRAINED_RECIPES:
+    if not isinstance(arch, str) or arch not in PRETRAINED_RECIPES:
         raise ValueError(f"arch must be one of {sorted(PRETRAINED_RECIPES)}, got {arch!r}")
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     version = PRETRAINED_RECIPES[arch]["version"]
