@@ -82,10 +82,9 @@ def check_int(name: str, value: object, minimum: int = 0, maximum: int | None = 
     """
     bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
     top = _MAX_INT64 if maximum is None else maximum
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    # 2.5, 3.0, nan, inf: a count is never a float (TypeError, as for range(2.5))
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer {bound}, got {type(value).__name__} {value!r}")
-    if not isinstance(value, numbers.Integral):  # 2.5, 3.0, nan, inf: a count is never a float
-        raise ValueError(f"{name} must be an integer {bound}, got {type(value).__name__} {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
     if value > top:

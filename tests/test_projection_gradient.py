@@ -234,7 +234,7 @@ def test_too_long_step_is_reported():
         ({"step_size": 0.0}, ValueError, "step_size must be positive"),
         ({"step_size": -1.0}, ValueError, "step_size must be positive"),
         ({"max_iter": -1}, ValueError, "max_iter must be an integer >= 0"),
-        ({"max_iter": 2.5}, ValueError, "max_iter must be an integer >= 0"),
+        ({"max_iter": 2.5}, TypeError, "max_iter must be an integer >= 0"),
         ({"tol": -1e-3}, ValueError, "tol must be non-negative"),
         ({"backtrack_factor": 1.0}, ValueError, "backtrack_factor must lie strictly between 0 and 1"),
         ({"x0": torch.zeros(2, dtype=torch.long)}, TypeError, "x0 must be a floating-point"),

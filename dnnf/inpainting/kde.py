@@ -73,8 +73,6 @@ def kde_conditional_mean(
             f"train_images must have the images' (C, H, W) = {tuple(images.shape[1:])}, "
             f"got {tuple(train_images.shape[1:])}"
         )
-    if train_images.shape[0] == 0:
-        raise ValueError("train_images must hold at least one image (the KDE has no kernels), got 0")
     h = check_positive("bandwidth", bandwidth)
     chunk_size = check_int("chunk_size", chunk_size, 1)
     mask = expand_mask(known, images)
