@@ -259,3 +259,36 @@ def test_a_stale_temporary_next_to_a_complete_pretrained_checkpoint_is_removed(t
     started = time.monotonic()
     load_or_train_mnist_flow("tiny", cache_dir=tmp_path, progress=False)
     assert not stale.exists() and time.monotonic() - started < 60
+
+
+_PRETRAINED_WORKER = """
+import hashlib, sys
+sys.path.insert(0, {tests!r})
+import torch
+from test_training_pretrained import TINY
+from dnnf.training import PRETRAINED_RECIPES, load_or_train_mnist_flow
+from dnnf.training import pretrained
+
+calls = []
+real = pretrained.train_flow
+def counting(*args, **kwargs):
+    calls.append(1)
+    return real(*args, **kwargs)
+pretrained.train_flow = counting
+PRETRAINED_RECIPES["tiny"] = TINY
+model = load_or_train_mnist_flow("tiny", cache_dir={cache!r}, progress=False)
+digest = hashlib.sha256(b"".join(v.numpy().tobytes() for v in model.state_dict().values())).hexdigest()
+print(len(calls), digest)
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_asking_for_one_pretrained_model_share_one_result(tmp_path):
+    """Two notebooks starting at once: one trains, the other waits for the cache lock and loads it."""
+    code = _PRETRAINED_WORKER.format(tests=str(ROOT / "tests"), cache=str(tmp_path))
+    command = [sys.executable, "-c", code]
+    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in "ab"]
+    outputs = [worker.communicate(timeout=600)[0].split() for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers)
+    assert sorted(int(trained) for trained, _ in outputs) == [0, 1], outputs
+    assert outputs[0][1] == outputs[1][1]
