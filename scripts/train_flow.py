@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> None:
         "kwargs": {**recipe["config"]["kwargs"], "seed": train["seed"]},
     }
 
-    device = torch.device(args.device)
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        parser.error(f"--device {args.device!r} is not a device torch knows (cpu, cuda, cuda:<index>)")
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda was asked for but torch.cuda.is_available() is False")
     rank, world_size, device = init_distributed(device)
