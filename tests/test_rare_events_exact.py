@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from dnnf.rare_events import (
     GamblersRuin,
+    chernoff_bound,
     exact_probability,
+    expected_duration_given_success,
     horizon_weight_bound,
     infinite_horizon_probability,
     relative_variance,
@@ -178,3 +180,56 @@ def test_best_fixed_tilt_is_near_the_horizon_tilt():
     assert 0.58 < best < 0.60
     assert values.min() < relative_variance(problem, 7 / 12) < 1.05 * values.min()
     assert 7 < relative_variance(problem, 0.55) / values.min() < 10
+
+
+def test_chernoff_bound_with_the_half_tilt_and_its_horizon_limit():
+    """docs/rare-events/index.md, 'A fixed tilt for the horizon': with theta = (1/2) log(q_T(1-p)/((1-q_T)p))
+    the Chernoff bound M(theta)^T e^{-theta d} equals e^{-T KL(q_T||p)} = 1.2436e-5 at T = 600 (without the
+    1/2 it would be 0.62); it holds up to T = d/(1-2p) = 3,700 and fails past it (T = 20,000: 3.5e-5 vs
+    P(A_T) = 4.47e-3), where the function refuses."""
+    p = P_RED
+    problem = GamblersRuin(p, 100, 200, 600)
+    assert chernoff_bound(problem) == pytest.approx(1.2435839942e-5, rel=1e-9)
+    assert chernoff_bound(problem) == pytest.approx(horizon_weight_bound(problem), rel=1e-12)
+    for start, goal, horizon in ((100, 200, 600), (100, 200, 3700), (10, 30, 60), (5, 12, 40), (2, 9, 7)):
+        small = GamblersRuin(p, start, goal, horizon)
+        assert exact_probability(small) <= chernoff_bound(small) * (1 + 1e-12)  # equal when T = d
+    assert 100 / (1 - 2 * p) == pytest.approx(3700)
+    far = GamblersRuin(p, 100, 200, 20_000)
+    q = 0.5 * (1 + 100 / 20_000)
+    kl = q * math.log(q / p) + (1 - q) * math.log((1 - q) / (1 - p))
+    assert math.exp(-20_000 * kl) == pytest.approx(3.4984e-5, rel=1e-4)
+    assert exact_probability(far) == pytest.approx(4.4657e-3, rel=1e-4)  # above the would-be bound
+    with pytest.raises(ValueError, match="submartingale"):
+        chernoff_bound(far)
+
+
+def _duration_given_success_by_linear_solve(p, start, goal):
+    """g(x) = E_x[tau 1_A] solves g = h + p g(x+1) + (1-p) g(x-1), g(0) = g(N) = 0; return g(s)/h(s)."""
+    h = np.array([infinite_horizon_probability(p, x, goal) if 0 < x < goal else float(x == goal)
+                  for x in range(goal + 1)])
+    n = goal - 1
+    a = np.eye(n) - p * np.eye(n, k=1) - (1 - p) * np.eye(n, k=-1)
+    g = np.linalg.solve(a, h[1:goal])
+    return g[start - 1] / h[start]
+
+
+@pytest.mark.parametrize("p,start,goal", [(P_RED, 100, 200), (0.5, 3, 10), (0.3, 4, 9), (0.62, 7, 20)])
+def test_expected_duration_given_success(p, start, goal):
+    """docs/rare-events/index.md, eq. (2a): E[tau | A_inf] in closed form against the first-game recursion;
+    for the roulette it is 3,666.95 games (d/(1-2p) = 3,700 is only its large-N limit)."""
+    value = expected_duration_given_success(p, start, goal)
+    assert value == pytest.approx(_duration_given_success_by_linear_solve(p, start, goal), rel=1e-9)
+    assert expected_duration_given_success(1 - p, start, goal) == pytest.approx(value, rel=1e-12)
+    if p == P_RED:
+        assert value == pytest.approx(3666.9495, abs=1e-4)
+
+
+def test_swap_is_126_times_worse_than_the_seed_tilt_at_600_games():
+    """docs/rare-events/index.md, 'The swapped coin, without and with a horizon': relative variance 1877 under
+    q = 1 - p against 14.9 under q = 0.55, a ratio of 126."""
+    problem = GamblersRuin(P_RED, 100, 200, 600)
+    swap, seed = relative_variance(problem, 1 - P_RED), relative_variance(problem, 0.55)
+    assert swap == pytest.approx(1877.39, abs=0.01)
+    assert seed == pytest.approx(14.9009, abs=1e-4)
+    assert round(swap / seed) == 126

@@ -8,7 +8,9 @@ zero-variance proposal. See the chapter "Rare events".
 from dnnf.rare_events.cross_entropy import cross_entropy_tilt
 from dnnf.rare_events.estimate import RareEventEstimate, estimate_from_log_weights, weight_ess
 from dnnf.rare_events.exact import (
+    chernoff_bound,
     exact_probability,
+    expected_duration_given_success,
     horizon_weight_bound,
     infinite_horizon_probability,
     relative_variance,
@@ -27,6 +29,8 @@ __all__ = [
     "second_moment",
     "relative_variance",
     "horizon_weight_bound",
+    "chernoff_bound",
+    "expected_duration_given_success",
     "RareEventEstimate",
     "estimate_from_log_weights",
     "weight_ess",

@@ -16,6 +16,8 @@ __all__ = [
     "second_moment",
     "relative_variance",
     "horizon_weight_bound",
+    "chernoff_bound",
+    "expected_duration_given_success",
 ]
 
 
@@ -124,3 +126,57 @@ def horizon_weight_bound(problem: GamblersRuin, q: float | None = None) -> float
     # with t = d only straight wins succeed (L = 0), and q_T = 1 has no loss term
     log_loss = (t - d) / 2 * math.log((1 - p) / (1 - q)) if t > d else 0.0
     return math.exp((t + d) / 2 * math.log(p / q) + log_loss)
+
+
+def chernoff_bound(problem: GamblersRuin) -> float:
+    r"""Chernoff bound $P(A_T) \le M(\theta)^T e^{-\theta d}$ at the tilt that centres the walk on the goal.
+
+    With $M(\theta) = p e^{\theta} + (1-p) e^{-\theta}$ the stopped process $e^{\theta(X_{k\wedge\tau} - s)}$
+    is a non-negative submartingale when $M(\theta) \ge 1$, and Doob's maximal inequality gives
+    $P(A_T) \le E[e^{\theta(X_{T\wedge\tau}-s)}]\,e^{-\theta d} \le M(\theta)^T e^{-\theta d}$. Minimising
+    the exponent over $\theta$ ($M'(\theta)/M(\theta) = d/T = 2q_T - 1$) gives
+
+    $$\theta_T = \tfrac12 \log\frac{q_T(1-p)}{(1-q_T)p}, \qquad M(\theta_T)^T e^{-\theta_T d}
+    = e^{-T\,\mathrm{KL}(q_T\,\|\,p)}, \qquad q_T = \tfrac12(1 + d/T).$$
+
+    $M(\theta_T) \ge 1$ holds exactly when $q_T \ge 1 - p$, i.e. $T \le d/(1-2p)$ for $p < 1/2$. Past
+    that horizon the submartingale condition fails and so does the bound (for the roulette at
+    $T = 20{,}000$ it would give $3.5\times10^{-5}$ while $P(A_T) = 4.47\times10^{-3}$): a ``ValueError``
+    is raised.
+    """
+    if problem.horizon is None or problem.horizon < problem.distance:
+        raise ValueError("chernoff_bound needs a finite horizon >= goal - start")
+    p, t, d = problem.p, problem.horizon, problem.distance
+    q = 0.5 * (1.0 + d / t)
+    if q < 1.0 - p:
+        raise ValueError(
+            f"horizon {t} exceeds d/(1-2p) = {d / (1 - 2 * p):.6g}: q_T = {q:.6g} < 1 - p, so "
+            "exp(theta (X_k - s)) is not a submartingale and the Chernoff bound does not hold"
+        )
+    if q == 1.0:  # T = d: theta is infinite; the bound's limit p^d is exact (straight wins only)
+        return p**d
+    theta = 0.5 * math.log(q * (1 - p) / ((1 - q) * p))
+    log_m = math.log(p * math.exp(theta) + (1 - p) * math.exp(-theta))
+    return math.exp(t * log_m - theta * d)
+
+
+def expected_duration_given_success(p: float, start: int, goal: int) -> float:
+    r"""$E[\tau \mid A_\infty]$: the mean number of games of a walk that reaches ``goal`` before 0.
+
+    With $\kappa = \tfrac12\log\frac{1-p}{p}$ (so $\coth\kappa = 1/(1-2p)$),
+
+    $$E[\tau \mid A_\infty] = \frac{N\coth(N\kappa) - s\coth(s\kappa)}{1-2p} \quad (p \ne \tfrac12),
+    \qquad \frac{N^2 - s^2}{3} \quad (p = \tfrac12).$$
+
+    Derivation (page *Rare events*, eq. (2a)): $\phi_\lambda(x) = E_x[\lambda^\tau \mathbf 1_{A_\infty}]$
+    solves $\phi(x) = \lambda p\,\phi(x+1) + \lambda(1-p)\,\phi(x-1)$, $\phi(0) = 0$, $\phi(N) = 1$, so
+    $\phi_\lambda(x) = r^{(x-N)/2}\sinh(x\eta)/\sinh(N\eta)$ with $\cosh\eta = 1/(2\lambda\sqrt{p(1-p)})$;
+    then $E[\tau \mid A_\infty] = \partial_\lambda \log\phi_\lambda(s)$ at $\lambda = 1$, where
+    $\eta = |\kappa|$ and $d\eta/d\lambda = -\coth|\kappa|$. The formula is even in $p \mapsto 1-p$.
+    """
+    problem = GamblersRuin(p, start, goal)
+    p, s, n = problem.p, problem.start, problem.goal
+    if p == 0.5:
+        return (n * n - s * s) / 3.0
+    kappa = 0.5 * (math.log1p(-p) - math.log(p))
+    return (n / math.tanh(n * kappa) - s / math.tanh(s * kappa)) / (1.0 - 2.0 * p)
