@@ -115,6 +115,19 @@ def test_ess_identity():
     assert result.relative_error**2 == pytest.approx((1 / result.effective_sample_size - 1 / n) * n / (n - 1))
 
 
+def test_ess_identity_needs_the_factor_n_over_n_minus_1_at_small_n():
+    """docs/rare-events/index.md, eq. (13), and the docstring of RareEventEstimate.effective_sample_size:
+    at n = 50 the factor n/(n-1) is visible (0.034297 with it, 0.033611 without)."""
+    log_w = np.log(np.array([1.0, 0.5, 0.25, 2.0, 1.5, 0.1, 0.3]))
+    result = estimate_from_log_weights(log_w, 50)
+    n, ess = 50, result.effective_sample_size
+    with_factor = (1 / ess - 1 / n) * n / (n - 1)
+    assert result.relative_error**2 == pytest.approx(with_factor, rel=1e-12)
+    assert abs(result.relative_error**2 - (1 / ess - 1 / n)) > 1e-2 * with_factor
+    doc = type(result).__doc__
+    assert r"(1/\mathrm{ESS} - 1/n)\,\frac{n}{n-1}" in doc
+
+
 def test_cross_entropy_finds_the_finite_horizon_tilt():
     """docs/rare-events/index.md, eq. (10): q settles near the best fixed tilt (about 0.59)."""
     tilt, history = cross_entropy_tilt(ROULETTE, n_pilot=2000, seed=0)

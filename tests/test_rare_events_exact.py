@@ -206,8 +206,12 @@ def test_chernoff_bound_with_the_half_tilt_and_its_horizon_limit():
 
 def _duration_given_success_by_linear_solve(p, start, goal):
     """g(x) = E_x[tau 1_A] solves g = h + p g(x+1) + (1-p) g(x-1), g(0) = g(N) = 0; return g(s)/h(s)."""
-    h = np.array([infinite_horizon_probability(p, x, goal) if 0 < x < goal else float(x == goal)
-                  for x in range(goal + 1)])
+    h = np.array(
+        [
+            infinite_horizon_probability(p, x, goal) if 0 < x < goal else float(x == goal)
+            for x in range(goal + 1)
+        ]
+    )
     n = goal - 1
     a = np.eye(n) - p * np.eye(n, k=1) - (1 - p) * np.eye(n, k=-1)
     g = np.linalg.solve(a, h[1:goal])

@@ -17,6 +17,7 @@ from dnnf.rare_events.exact import (
     second_moment,
     success_table,
 )
+from dnnf.rare_events.interval import clopper_pearson, rule_of_three
 from dnnf.rare_events.problem import GamblersRuin
 from dnnf.rare_events.proposals import BridgeTilt, FixedTilt, ZeroVarianceTilt, horizon_tilt, swapped_tilt
 from dnnf.rare_events.simulate import PathBatch, importance_sampling, plain_monte_carlo, simulate_paths
@@ -34,6 +35,8 @@ __all__ = [
     "RareEventEstimate",
     "estimate_from_log_weights",
     "weight_ess",
+    "clopper_pearson",
+    "rule_of_three",
     "FixedTilt",
     "BridgeTilt",
     "ZeroVarianceTilt",

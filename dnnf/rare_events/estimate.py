@@ -29,7 +29,8 @@ class RareEventEstimate:
     effective_sample_size : float
         $(\sum_i Y_i)^2 / \sum_i Y_i^2$: the Kish formula applied to the *integrand* $Y_i$, not to the
         weights $w_i$. It equals the number of hits for plain Monte Carlo, $n$ for the zero-variance
-        proposal, and satisfies $\hat\sigma^2/(n\hat P^2) = 1/\mathrm{ESS} - 1/n$.
+        proposal, and satisfies $\hat\sigma^2/(n\hat P^2) = (1/\mathrm{ESS} - 1/n)\,\frac{n}{n-1}$
+        (with $\hat\sigma^2$ the unbiased sample variance; page *Rare events*, eq. (13)).
     """
 
     estimate: float
@@ -51,7 +52,8 @@ class RareEventEstimate:
     def confidence_interval(self, level: float = 0.95) -> tuple[float, float]:
         r"""Normal-approximation interval $\hat P \pm z_{(1+\ell)/2}\,\mathrm{SE}$.
 
-        With no hits it is $[0, 0]$ and says nothing: the estimator has not seen the event.
+        With no hits it is $[0, 0]$ and says nothing: the estimator has not seen the event. For plain
+        Monte Carlo use the exact interval ``clopper_pearson(n_hits, n_paths)`` (and ``rule_of_three``).
         """
         level = float(level)
         if not 0.0 < level < 1.0:
