@@ -44,6 +44,53 @@ def test_plu_logabsdet_equals_sum_log_abs_s_for_both_signs_of_det_p():
     assert signs == {-1, 1}
 
 
+def _lu_without_pivoting(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Doolittle elimination (no row exchanges): m = L @ U with L unit lower triangular."""
+    c = m.shape[0]
+    lower, upper = torch.eye(c, dtype=m.dtype), m.clone()
+    for k in range(c - 1):
+        factors = upper[k + 1 :, k] / upper[k, k]
+        lower[k + 1 :, k] = factors
+        upper[k + 1 :] -= factors[:, None] * upper[k]
+    return lower, upper
+
+
+def test_plu_reachable_set_is_fixed_by_the_signs_of_the_pivots():
+    """docs/flows/log-determinants.md, (REACH): the leading minors of P^T A are the cumulative products of s
+    (so their signs are fixed by the layer's sign buffer); conversely any A with those signs is reached
+    (Doolittle gives the parameters); and with P = I, signs (+, +), -I (det +1) is out of reach."""
+    converse_checked = 0
+    for seed in range(10):
+        perm, lower, upper, s = _random_plu(5, seed)
+        m = perm.T @ plu_weight(perm, lower, upper, s)
+        minors = torch.stack([torch.linalg.det(m[:k, :k]) for k in range(1, 6)])
+        torch.testing.assert_close(minors, torch.cumprod(s, 0), atol=1e-10, rtol=1e-10)
+        # converse: a matrix with those minor signs, refactorised, gives pivots of the same signs
+        target = perm @ (
+            m + 0.05 * torch.randn(5, 5, dtype=F64, generator=torch.Generator().manual_seed(seed))
+        )
+        lo, up = _lu_without_pivoting(perm.T @ target)
+        pivots = torch.diagonal(up)
+        if torch.equal(torch.sign(torch.cumprod(pivots, 0)), torch.sign(minors)):
+            torch.testing.assert_close(plu_weight(perm, lo, up, pivots), target, atol=1e-10, rtol=0)
+            assert torch.equal(torch.sign(pivots), torch.sign(s))
+            converse_checked += 1
+    assert converse_checked >= 5
+    layer = InvertibleConv1x1LU(2).double()
+    layer.permutation.copy_(torch.eye(2, dtype=F64))
+    layer.sign_s.copy_(torch.ones(2, dtype=F64))
+    minus_i = -torch.eye(2, dtype=F64)
+    assert torch.equal(torch.diagonal(_lu_without_pivoting(minus_i)[1]), -torch.ones(2, dtype=F64))
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for _ in range(200):
+            for p in layer.parameters():
+                p.copy_(5 * torch.randn(p.shape, generator=g, dtype=F64))
+            weight = layer.weight()
+            assert weight[0, 0] > 0  # Delta_1 = s_1 > 0, while Delta_1(-I) = -1
+            assert (weight - minus_i).abs().max() > 0.5
+
+
 def test_plu_layer_agrees_with_dense_layer():
     """docs/flows/log-determinants.md, equations (PLU) and (CONV): the PLU layer and a dense layer with
     the same weight give the same output and the same log-det H W log|det A|."""
