@@ -19,7 +19,7 @@ from .conv1x1 import (
 )
 from .coupling import AdditiveCoupling, AffineCoupling
 from .distributions import StandardLogistic, StandardNormal
-from .metrics import bits_per_dim
+from .metrics import bits_per_dim, importance_weighted_bits_per_dim
 from .models import MODELS, build_model, flow_2d, glow_mnist, nice_mnist
 from .nets import conv_net, mlp
 from .preprocess import LogitTransform
@@ -53,6 +53,7 @@ __all__ = [
     "build_model",
     "MODELS",
     "bits_per_dim",
+    "importance_weighted_bits_per_dim",
     "jacobian",
     "jacobian_logabsdet",
     "density_grid_2d",
