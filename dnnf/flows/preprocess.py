@@ -47,7 +47,7 @@ class LogitTransform(Flow):
         r"""Return ``(logit(p), log|det J|)``.
 
         Pixels lie in $[0, 1]$; the map is defined (and invertible) on the slightly larger open interval
-        $0 < p < 1$, i.e. $-\alpha/(1-2\alpha) < x < (1-\alpha)/(1-2\alpha)$. :meth:`inverse` never
+        $0 < p < 1$, i.e. $-\alpha/(1-2\alpha) < x < (1-\alpha)/(1-2\alpha)$. ``inverse`` never
         leaves that interval, even after rounding, so the model's own samples can always be scored.
         """
         if not torch.is_tensor(x) or x.dim() < 2:
