@@ -8,6 +8,7 @@ r"""Stochastic gradient estimators of $\nabla_\phi \mathbb{E}_{Z\sim q_\phi}[f(Z
   (:func:`gaussian_objective`, :func:`stationary_points`, :func:`optimize_gaussian_objective`).
 """
 
+from .basins import BasinMap, basin_map
 from .gaussian_objective import (
     StationaryPoint,
     expected_x_sin_x,
@@ -19,6 +20,7 @@ from .gaussian_objective import (
 from .gaussian_sgd import (
     Trajectory,
     basin_minimizer,
+    descent_direction,
     iterations_to_reach,
     optimize_gaussian_objective,
     running_average,
@@ -30,10 +32,13 @@ from .score_function import leave_one_out_baseline, score_function_gradient, sco
 from .variance import EstimatorStatistics, estimator_statistics
 
 __all__ = [
+    "BasinMap",
     "EstimatorStatistics",
     "StationaryPoint",
     "Trajectory",
+    "basin_map",
     "basin_minimizer",
+    "descent_direction",
     "estimator_statistics",
     "expected_x_sin_x",
     "gaussian_log_ratio_expectation",

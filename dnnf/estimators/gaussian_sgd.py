@@ -19,6 +19,7 @@ from .score_function import Baseline, score_function_surrogate
 __all__ = [
     "Trajectory",
     "basin_minimizer",
+    "descent_direction",
     "iterations_to_reach",
     "optimize_gaussian_objective",
     "running_average",
@@ -38,6 +39,31 @@ class Trajectory:
     mu: torch.Tensor
     sigma: torch.Tensor
     estimator: str
+
+
+def descent_direction(
+    estimator: str, mu: torch.Tensor, tau: torch.Tensor, n_samples: int, baseline: Baseline = "loo"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""$(\partial_\mu J, \partial_\tau J)$ at every entry of ``mu`` and ``tau`` (same shape).
+
+    ``'exact'`` evaluates :func:`gaussian_objective_gradient`; ``'score'`` and ``'pathwise'`` estimate the
+    gradient of $\mathbb{E}[X\sin X]$ from ``n_samples`` draws per entry (independent across entries) and
+    add the exact gradient of $\tfrac12(\mu-1)^2 + e^\tau - \tau$. This is the direction of step (6).
+    """
+    if estimator == "exact":
+        sigma = tau.detach().exp()
+        g = gaussian_objective_gradient(mu.detach(), sigma)
+        return g[..., 0], sigma * g[..., 1]
+    mu = mu if mu.requires_grad else mu.detach().requires_grad_()
+    tau = tau if tau.requires_grad else tau.detach().requires_grad_()
+    dist = Normal(mu, tau.exp())
+    if estimator == "score":
+        expectation = score_function_surrogate(x_sin_x, dist, n_samples, baseline=baseline)
+    else:
+        expectation = pathwise_surrogate(x_sin_x, dist, n_samples)
+    loss = expectation + 0.5 * (mu - 1) ** 2 + tau.exp() - tau
+    g_mu, g_tau = torch.autograd.grad(loss.sum(), (mu, tau))
+    return g_mu, g_tau
 
 
 def optimize_gaussian_objective(
@@ -99,18 +125,7 @@ def optimize_gaussian_objective(
     taus = torch.empty(n_steps + 1, dtype=torch.float64)
     mus[0], taus[0] = mu.detach(), tau.detach()
     for k in range(n_steps):
-        if estimator == "exact":
-            sigma = tau.detach().exp()
-            g = gaussian_objective_gradient(mu.detach(), sigma)
-            g_mu, g_tau = g[0], sigma * g[1]
-        else:
-            dist = Normal(mu, tau.exp())
-            if estimator == "score":
-                expectation = score_function_surrogate(x_sin_x, dist, n_samples, baseline=baseline)
-            else:
-                expectation = pathwise_surrogate(x_sin_x, dist, n_samples)
-            loss = expectation + 0.5 * (mu - 1) ** 2 + tau.exp() - tau
-            g_mu, g_tau = torch.autograd.grad(loss, (mu, tau))
+        g_mu, g_tau = descent_direction(estimator, mu, tau, n_samples, baseline)
         step = lr if decay_steps is None else lr / (1 + k / decay_steps)
         with torch.no_grad():
             mu -= step * g_mu
