@@ -130,6 +130,7 @@ def make_mask(
     size: int | None = None,
     missing_fraction: float = 0.5,
     generator: torch.Generator | None = None,
+    num_images: int | None = None,
 ) -> torch.Tensor:
     """Build a known mask of one of the :data:`MASK_KINDS` by name.
 
@@ -142,18 +143,28 @@ def make_mask(
         Image size in pixels.
     size, missing_fraction, generator
         Passed to :func:`centre_square_mask` and :func:`random_pixel_mask`.
+    num_images
+        For ``"random"``: draw one independent mask per image, shape ``(num_images, 1, height, width)``,
+        so that error bars over images include mask-to-mask variation. The block kinds have no
+        randomness and ignore it. ``None`` (default): one ``(height, width)`` mask shared by all images.
 
     Returns
     -------
     torch.Tensor
-        Boolean ``(height, width)`` mask, ``True`` where the pixel is known.
+        Boolean ``(height, width)`` mask (or one per image, see ``num_images``), ``True`` where the
+        pixel is known.
     """
+    if num_images is not None and (
+        isinstance(num_images, bool) or not isinstance(num_images, int) or num_images < 1
+    ):
+        raise ValueError(f"num_images must be a positive int or None, got {num_images!r}")
     if kind == "centre":
         return centre_square_mask(height, width, size)
     if kind in ("left", "right", "top", "bottom"):
         return half_mask(kind, height, width)
     if kind == "random":
-        return random_pixel_mask((height, width), missing_fraction, generator)
+        shape = (height, width) if num_images is None else (num_images, 1, height, width)
+        return random_pixel_mask(shape, missing_fraction, generator)
     raise ValueError(f"kind must be one of {MASK_KINDS}, got {kind!r}")
 
 
