@@ -47,6 +47,24 @@ def test_random_mask_has_exact_count_and_is_reproducible():
     assert torch.equal(known, again)
 
 
+def test_make_mask_draws_one_random_mask_per_digit():
+    """docs/inpainting/index.md, error bars with masks drawn per digit: make_mask("random", num_images=B)
+    gives B
+    independent masks with the exact count, the block kinds stay one shared mask, and a per-digit mask
+    is accepted by the methods (it broadcasts against the batch)."""
+    known = make_mask("random", generator=torch.Generator().manual_seed(0), num_images=4)
+    assert known.shape == (4, 1, 28, 28)
+    assert (~known).flatten(1).sum(dim=1).tolist() == [392] * 4
+    assert len({tuple(k.flatten().tolist()) for k in known}) == 4
+    assert torch.equal(make_mask("left", num_images=4), half_mask("left"))
+    images = torch.rand(4, 1, 28, 28)
+    assert torch.equal(expand_mask(known, images), known)
+    filled = diffusion_fill(images, known)
+    assert torch.equal(filled[known], images[known])
+    with pytest.raises(ValueError, match="num_images"):
+        make_mask("random", num_images=0)
+
+
 @pytest.mark.parametrize(
     ("known", "error", "match"),
     [
