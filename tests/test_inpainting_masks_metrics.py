@@ -49,8 +49,7 @@ def test_random_mask_has_exact_count_and_is_reproducible():
 
 def test_make_mask_draws_one_random_mask_per_digit():
     """docs/inpainting/index.md, error bars with masks drawn per digit: make_mask("random", num_images=B)
-    gives B
-    independent masks with the exact count, the block kinds stay one shared mask, and a per-digit mask
+    gives B independent masks with the exact count, the block kinds stay one shared mask, and a per-digit mask
     is accepted by the methods (it broadcasts against the batch)."""
     known = make_mask("random", generator=torch.Generator().manual_seed(0), num_images=4)
     assert known.shape == (4, 1, 28, 28)
