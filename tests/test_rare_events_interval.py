@@ -37,7 +37,7 @@ def test_clopper_pearson_matches_scipy_binomtest(n, frac, level):
     assert upper == pytest.approx(ci.high, rel=1e-7, abs=1e-12)
 
 
-def test_rule_of_three_and_the_zero_hit_interval_of_the_seed_run():
+def test_rule_of_three_and_the_zero_hit_interval_at_3000_paths():
     """docs/rare-events/index.md, 'Why plain Monte Carlo is blind': 3,000 paths with no hit give the
     one-sided 95% bound 1 - 0.05^(1/3000) = 9.98e-4 <= 3/3000, and the two-sided exact interval
     [0, 1.23e-3]; both contain the true 2.39e-6, unlike the normal interval [0, 0]."""
