@@ -53,7 +53,7 @@ print(f"held-out images: {tuple(test_images.shape)}, {test_images.dtype}; device
 # ## Train (or load) the two models
 #
 # Each call below either loads the cached checkpoint or trains the model with Adam on batches of 64
-# dequantised images, $x = (k + u)/256$, minimising the batch's mean bits per dimension.
+# dequantized images, $x = (k + u)/256$, minimising the batch's mean bits per dimension.
 
 # %%
 models, histories = {}, {}
@@ -67,7 +67,7 @@ for arch in ("nice", "glow"):
 # %% [markdown]
 # ## Held-out bits per dimension
 #
-# `evaluate_bits_per_dim` dequantises each held-out image once (seeded noise) and averages
+# `evaluate_bits_per_dim` dequantizes each held-out image once (seeded noise) and averages
 # $-\bigl(\log p(x) - D\log 256\bigr)/(D \log 2)$ over the 1,000 images, $D = 784$. The uniform
 # density on $[0,1]^{784}$ scores exactly 8 bits/dim.
 

@@ -59,7 +59,7 @@ torch.manual_seed(0)
 device = default_device()
 model = load_or_train_mnist_flow("nice", device=device, progress=False).requires_grad_(False)
 
-# 30 held-out digits, 3 of each class, at the centre of their quantisation bins (no random dequantisation).
+# 30 held-out digits, 3 of each class, at the centre of their quantization bins (no random dequantization).
 test_images, test_labels = load_mnist("test")
 order = torch.cat([torch.nonzero(test_labels == c).flatten()[:3] for c in range(10)])
 order = order.view(10, 3).T.flatten()  # digits 0..9, then 0..9 again, ...
@@ -192,7 +192,7 @@ for name, out in completions["left"].items():
 # %% [markdown]
 # ## A model made for inpainting: train on smoothed digits
 #
-# The flows above were trained on dequantised digits, so their densities are sharp at the scale of one
+# The flows above were trained on dequantized digits, so their densities are sharp at the scale of one
 # grey level: the mode erases or saturates strokes, and the chains crawl. Train instead on digits with
 # Gaussian noise of standard deviation $s = 0.1$ added (`train_flow(..., noise_std=0.1)`, recipes
 # `"nice_smoothed"` and `"glow_smoothed"`, no logit since the noisy data leave $[0, 1]$): the model then
