@@ -110,6 +110,8 @@ def _figures_to_files(soup: BeautifulSoup, page, config) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
         image["src"] = name
+        # the PNG's own size (IHDR): the page keeps its layout while a lazy figure loads
+        image["width"], image["height"] = (str(int.from_bytes(data[i : i + 4], "big")) for i in (16, 20))
         image["loading"] = "lazy"
         link = image.find_parent("a", class_="glightbox")
         if link is not None:  # mkdocs-glightbox copied the data URI into the link
@@ -129,7 +131,7 @@ def on_post_page(output: str, page, config, **kwargs) -> str:
 def tex_to_text(tex: str) -> str:
     r"""Plain text for a formula in a search preview: ``\frac{a}{b} \le c`` -> ``a/b ≤ c``."""
     tex = re.sub(r"\\(?:tag|label)\{[^}]*\}", "", tex).replace("\\|", "‖")
-    tex = re.sub(r"\\([dt]?frac)(\d)(\d)", r"\\\1{\2}{\3}", tex)
+    tex = re.sub(r"\\[dt]?frac(?:(\d)(\d))?", lambda m: r"\frac" + (f"{{{m[1]}}}{{{m[2]}}}" if m[1] else ""), tex)
     tex = re.sub(
         r"\\([A-Za-z]+)(?=\s)", r"\\\1{}", tex
     )  # keep the space that TeX swallows after a macro
