@@ -45,7 +45,7 @@ _MATH = re.compile(
     r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$|(?<![\\$\w])\$(?=\S)([^$\n]+?)(?<=\S)\$(?![\w$])",
     re.S,
 )
-_PROMPT = re.compile(r"\b(?:In|Out) \[\s*\d*\s*\]:\s*|\bCopied!\s*")
+_PROMPT = re.compile(r"\b(?:In|Out)\s*\[\s*\d*\s*\]:\s*|\bCopied!\s*")
 
 
 def _is_tutorial(page) -> bool:
