@@ -130,7 +130,7 @@ plt.show()
 # `step_size`) reaches the same point without knowing $L$, at the price of a few more steps: halving
 # from $1$, it settles on a step below $1/L$.
 
-# %% alt="Two log-scale panels, stacked. Top: the objective gap f(x_k) - f* for the l2 ball falls geometrically, from about 1 to below 1e-15 within 30 steps, far below the dashed bound L ||x_0 - x*||^2 / (2k). Bottom: the gradient-mapping norm of the constant step 1/L and of backtracking both fall to the dotted tolerance 1e-8; backtracking needs a few more steps."
+# %% alt="Two log-scale panels, stacked. Top: the objective gap f(x_k) - f* for the l2 ball falls on a straight line, from about 1 to 1e-16 in 50 steps, while the dashed bound L ||x_0 - x*||^2 / (2k) stays near 1. Bottom: the gradient-mapping norm falls to the dotted tolerance 1e-8 in 50 steps with the constant step 1/L and in 66 with backtracking."
 name = "l2 ball, radius 1"
 project = problems[name][0]
 res = results[name]
