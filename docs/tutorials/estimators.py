@@ -33,6 +33,7 @@
 import math
 
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import torch
 from torch.distributions import Normal
 
@@ -54,6 +55,8 @@ from dnnf.plotting.estimators import (
     plot_stationary_points,
     plot_trajectory,
 )
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 torch.manual_seed(0);  # the semicolon keeps the Generator object out of the output
 

@@ -27,6 +27,7 @@
 import time
 
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import torch
 
 from dnnf.flows import (
@@ -49,6 +50,8 @@ from dnnf.flows import (
 )
 from dnnf.plotting.flows import plot_density_2d, plot_samples_2d
 from dnnf.plotting.tables import Table
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 torch.manual_seed(0)
 F64 = torch.float64

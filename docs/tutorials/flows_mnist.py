@@ -32,6 +32,7 @@
 import time
 
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import torch
 
 from dnnf.data import load_mnist, to_unit_interval
@@ -43,6 +44,8 @@ from dnnf.training import (
     load_or_train_mnist_flow,
     pretrained_checkpoint_path,
 )
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 torch.manual_seed(0)
 device = default_device()

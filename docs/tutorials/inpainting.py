@@ -33,6 +33,7 @@
 import time
 
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import torch
 
 from dnnf.data import load_mnist, to_unit_interval
@@ -53,6 +54,8 @@ from dnnf.inpainting import (
 from dnnf.plotting.inpainting import plot_log_likelihood_curves, show_inpainting_grid
 from dnnf.plotting.tables import Table
 from dnnf.training import load_or_train_mnist_flow
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 start_time = time.perf_counter()
 torch.manual_seed(0)

@@ -24,6 +24,7 @@
 
 # %%
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import torch
 
 from dnnf.plotting.projection import (
@@ -42,6 +43,8 @@ from dnnf.projection import (
     project_simplex,
     projected_gradient_descent,
 )
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 torch.manual_seed(0)
 torch.set_default_dtype(torch.float64)

@@ -25,6 +25,7 @@
 import time
 
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import numpy as np
 
 from dnnf.plotting.rare_events import plot_estimates, plot_relative_variance
@@ -44,6 +45,8 @@ from dnnf.rare_events import (
     swapped_tilt,
     weight_ess,
 )
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 rng = np.random.default_rng(0)  # one generator feeds every estimator below
 p = 18 / 37

@@ -110,8 +110,8 @@ def _figures_to_files(soup: BeautifulSoup, page, config) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
         image["src"] = name
-        # the PNG's own size (IHDR): the page keeps its layout while a lazy figure loads
-        image["width"], image["height"] = (str(int.from_bytes(data[i : i + 4], "big")) for i in (16, 20))
+        if not image.get("width"):  # a retina figure comes with its display size; else the PNG's (IHDR)
+            image["width"], image["height"] = (str(int.from_bytes(data[i : i + 4], "big")) for i in (16, 20))
         image["loading"] = "lazy"
         link = image.find_parent("a", class_="glightbox")
         if link is not None:  # mkdocs-glightbox copied the data URI into the link
