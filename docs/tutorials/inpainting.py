@@ -112,7 +112,7 @@ print(f"log p after 300 plain SGD steps: {plain.log_prob[-1].mean():.0f} nats (s
 # Subtract each digit's own log-likelihood so that the curves show the ascent, not the spread between digits.
 with torch.no_grad():
     reference = model.log_prob(images).cpu()
-fig, axes = plt.subplots(2, 1, figsize=(5.8, 7.2))
+fig, axes = plt.subplots(2, 1, figsize=(5.8, 7.2), layout="constrained")
 for ax, kind in zip(axes, ["centre", "left"]):
     if kind == "centre":
         runs = (plain, adam_zeros, adam)
