@@ -9,11 +9,11 @@ from dnnf.plotting.tables import Table
 
 def test_html_has_one_cell_per_entry_numbers_right_aligned_and_escaped():
     t = Table(
-        ["mask", "PSNR <dB>"], [["centre", "14.51 ± 0.30"], ["left", "-18.671165"]], caption="a & b"
+        ["mask", "PSNR <dB>"], [["centre", "14.51\u00a0±\u00a00.30"], ["left", "-18.671165"]], caption="a & b"
     )
     html = t._repr_html_()
     assert html.count("<th>") == 2 and html.count("<tr>") == 3
-    assert '<td class="dnnf-num">14.51 ± 0.30</td>' in html and "<td>centre</td>" in html
+    assert "<td class=\"dnnf-num\">14.51\u00a0±\u00a00.30</td>" in html and "<td>centre</td>" in html
     assert "PSNR &lt;dB&gt;" in html and "<caption>a &amp; b</caption>" in html
 
 

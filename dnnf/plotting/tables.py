@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 __all__ = ["Table"]
 
-_NUMBER = re.compile(r"[-+−]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?( ± [-+]?[\d.]+([eE][-+]?\d+)?)?")
+_NUMBER = re.compile(r"[-+−]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?(\s*±\s*[-+]?[\d.]+([eE][-+]?\d+)?)?")
 
 
 def _is_number(cell: str) -> bool:
