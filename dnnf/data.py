@@ -1,6 +1,6 @@
 r"""MNIST for the flows chapters: the offline 5,000-image subset by default, full MNIST on request.
 
-Pixels are integers $k \in \{0, \dots, 255\}$. A density model on $[0, 1]^D$ sees them *dequantised*,
+Pixels are integers $k \in \{0, \dots, 255\}$. A density model on $[0, 1]^D$ sees them *dequantized*,
 
 $$x = \frac{k + u}{256}, \qquad u \sim \mathcal{U}[0, 1)^D,$$
 
@@ -89,7 +89,7 @@ def load_mnist(
 
 
 def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    r"""Uniform dequantisation $x = (k + u)/256$ with $u \sim \mathcal{U}[0, 1)$ drawn per pixel.
+    r"""Uniform dequantization $x = (k + u)/256$ with $u \sim \mathcal{U}[0, 1)$ drawn per pixel.
 
     Parameters
     ----------
@@ -115,7 +115,7 @@ def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -
 
 
 def to_unit_interval(images: torch.Tensor) -> torch.Tensor:
-    r"""Deterministic dequantisation at the centre of each bin: $x = (k + 1/2)/256$.
+    r"""Deterministic dequantization at the centre of each bin: $x = (k + 1/2)/256$.
 
     Parameters
     ----------

@@ -76,7 +76,7 @@ class NormalizingFlow(nn.Module):
     $$
 
     Sampling draws $z \sim p_Z$ and returns $x = f^{-1}(z)$. For the image models of dnnf, $x$ is a
-    (dequantised) image with pixel values in $[0, 1]$ and the flow's first layer is the logit transform,
+    (dequantized) image with pixel values in $[0, 1]$ and the flow's first layer is the logit transform,
     so :meth:`log_prob` is the density in pixel space with the logit's Jacobian included.
 
     Parameters

@@ -1,6 +1,6 @@
 r"""Bits per dimension, the unit in which image-model likelihoods are compared.
 
-Integer data $k \in \{0, \dots, 255\}^D$ are dequantised as $x = (k + u)/256$, $u \sim U[0,1)^D$. The
+Integer data $k \in \{0, \dots, 255\}^D$ are dequantized as $x = (k + u)/256$, $u \sim U[0,1)^D$. The
 variable $y = k + u = 256\,x$ has density $p_Y(y) = p_X(x) / 256^{D}$, and by Jensen's inequality
 $\log P(k) = \log \mathbb{E}_u\, p_Y(k + u) \ge \mathbb{E}_u \log p_Y(k + u)$, so
 
@@ -37,7 +37,7 @@ def bits_per_dim(log_prob_x: torch.Tensor, num_dims: int = 784, num_levels: int 
     num_dims : int
         $D$, the number of dimensions of one sample (784 for MNIST).
     num_levels : int
-        $L$, the number of quantisation levels (256 for 8-bit data).
+        $L$, the number of quantization levels (256 for 8-bit data).
 
     Returns
     -------

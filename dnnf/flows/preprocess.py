@@ -56,7 +56,7 @@ class LogitTransform(Flow):
         if bool(((p <= 0) | (p >= 1)).any()):
             lo, hi = -self.alpha / (1 - 2 * self.alpha), (1 - self.alpha) / (1 - 2 * self.alpha)
             raise ValueError(
-                f"x must have values in [0, 1] (dequantised pixels), at least in ({lo:.4g}, {hi:.4g}) "
+                f"x must have values in [0, 1] (dequantized pixels), at least in ({lo:.4g}, {hi:.4g}) "
                 "where the logit transform is defined"
             )
         log_p, log_1mp = torch.log(p), torch.log1p(-p)

@@ -1,6 +1,6 @@
-r"""Maximum-likelihood training of a flow on dequantised images, with resumable checkpoints.
+r"""Maximum-likelihood training of a flow on dequantized images, with resumable checkpoints.
 
-Each step draws a batch of $B$ images $k^{(i)}$, dequantises them, $x^{(i)} = (k^{(i)} + u^{(i)})/256$,
+Each step draws a batch of $B$ images $k^{(i)}$, dequantizes them, $x^{(i)} = (k^{(i)} + u^{(i)})/256$,
 and takes an Adam step on the mean negative log-likelihood in bits per dimension,
 
 $$
@@ -9,7 +9,7 @@ L(\theta) = \frac{1}{B}\sum_{i=1}^{B} \operatorname{bpd}\bigl(\log p_\theta(x^{(
 $$
 
 (see :func:`dnnf.flows.bits_per_dim`), after clipping the gradient's Euclidean norm. Because the
-dequantisation noise is part of the data, $\mathbb{E}_u[L]$ is an upper bound on the bits per dimension
+dequantization noise is part of the data, $\mathbb{E}_u[L]$ is an upper bound on the bits per dimension
 of the *discrete* model $P_\theta(k) = \int_{[0,1)^D} p_\theta((k+u)/256)\,256^{-D}\,du$ (Jensen's
 inequality), which is the number papers report.
 
@@ -18,7 +18,7 @@ with $\varepsilon^{(i)} \sim \mathcal N(0, I)$: the flow then fits the *smoothed
 $p_{\text{data}} * \mathcal N(0, s^2 I)$ (the model must accept values outside $[0, 1]$, e.g. built with
 ``logit_alpha=None``). Such a model is smooth at the scale $s$ instead of one grey level, which is
 what the inpainting chapter needs. Its loss is then not a bound on discrete bits per dimension, and the
-held-out figure still scores clean (dequantised) images.
+held-out figure still scores clean (dequantized) images.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def evaluate_bits_per_dim(
 ) -> float | tuple[float, float]:
     r"""Held-out bits per dimension of ``model`` on ``images``, averaged over all images.
 
-    Each image is dequantised once with noise from a generator seeded with ``seed`` (so the number is
+    Each image is dequantized once with noise from a generator seeded with ``seed`` (so the number is
     reproducible), and the result is the mean of :func:`dnnf.flows.bits_per_dim` over the images: an
     unbiased one-sample estimate of $\mathbb{E}_u[\operatorname{bpd}]$, the bound papers report. Inside
     a process group every process scores its share and the sums are all-reduced.
@@ -98,7 +98,7 @@ def evaluate_bits_per_dim(
     batch_size : int
         Images per forward pass.
     seed : int
-        Seed of the dequantisation noise.
+        Seed of the dequantization noise.
     return_stderr : bool
         Also return the standard error of the mean over the images, $s/\sqrt{N}$ with $s$ the
         sample standard deviation of the per-image bits per dimension.
@@ -155,7 +155,7 @@ def train_flow(
     The model stays on the device it is on (move it first, e.g. ``model.to(default_device())``), and
     batches are cast to its dtype (a ``model.double()`` trains in double precision). Batches
     are drawn with replacement from ``train_images`` by a generator seeded with ``seed``; the same
-    generator draws the dequantisation noise. If ``<checkpoint_dir>/checkpoint.pt`` exists the run
+    generator draws the dequantization noise. If ``<checkpoint_dir>/checkpoint.pt`` exists the run
     continues from it (same architecture and hyper-parameters required) and reaches the same parameters
     as an uninterrupted run. Under :mod:`torch.distributed` (e.g. ``torchrun``) the model is wrapped in
     DistributedDataParallel, each process trains on its slice of the same global batch of ``batch_size``
@@ -174,11 +174,11 @@ def train_flow(
     lr : float
         Adam learning rate.
     seed : int
-        Seed of the batch indices and dequantisation noise.
+        Seed of the batch indices and dequantization noise.
     grad_clip : float
         Maximum Euclidean norm of the gradient.
     noise_std : float
-        Standard deviation $s \ge 0$ of Gaussian noise added to every dequantised training image (drawn
+        Standard deviation $s \ge 0$ of Gaussian noise added to every dequantized training image (drawn
         from the same seeded generator); 0 for none.
     eval_images : torch.Tensor, optional
         Held-out ``uint8`` images; scored with :func:`evaluate_bits_per_dim` every ``eval_every`` steps

@@ -33,6 +33,7 @@
 import math
 
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import torch
 from torch.distributions import Normal
 
@@ -56,6 +57,8 @@ from dnnf.plotting.estimators import (
     plot_stationary_points,
     plot_trajectory,
 )
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 torch.manual_seed(0);  # the semicolon keeps the Generator object out of the output
 
@@ -82,14 +85,14 @@ for mu, sigma in [(0.0, 1.0), (2.0, 0.5), (-1.0, 2.0)]:
 # $[-20, 40] \times [0.02, 6]$ and classifies each root by its Hessian. There are exactly three: two minima
 # and a saddle between them.
 
-# %%
+# %% alt="Filled contour map of J(mu, sigma) for mu from -2 to 4 and sigma from 0.05 to 3.5, with a colour bar: a star marks the local minimum near (0.44, 0.61), a second star the global minimum near (1.37, 1.96), and a cross the saddle between them, each labelled with its value of J."
 points = stationary_points()
 for p in points:
     ev = ", ".join(f"{e:+.6f}" for e in p.hessian_eigenvalues)
     print(f"{p.kind:8s} mu={p.mu:.12f} sigma={p.sigma:.12f} J={p.value:.12f}")
     print(f"         Hessian eigenvalues ({ev})")
 
-fig, ax = plt.subplots(figsize=(8, 5.5))
+fig, ax = plt.subplots(figsize=(5.8, 4.3))
 plot_objective_map(ax)
 plot_stationary_points(ax, points)
 ax.set_title("J(μ, σ) with its stationary points")
@@ -135,7 +138,7 @@ plt.show()
 # $J$ is differentiated exactly; only $\nabla\mathbb{E}[X\sin X]$ is estimated. The map shows the raw
 # iterates (thin) and their running averages (bold).
 
-# %%
+# %% alt="The map of J zoomed on mu from -0.3 to 2.7 and sigma from 0.3 to 4, with the stochastic-gradient paths of the pathwise (orange) and score-function (cyan) estimators from (0, 1) and from (2, 2.5): thin noisy raw iterates and bold running averages. The runs from (0, 1) settle on the local minimum, those from (2, 2.5) wander around the global one."
 n_steps, burn_in = 1500, 300
 runs = {}
 starts = {"from (0, 1)": (0.0, 1.0), "from (2, 2.5)": (2.0, 2.5)}
@@ -148,7 +151,7 @@ for name, start in starts.items():
         )
         runs[(name, estimator)] = (raw, running_average(raw, burn_in))
 
-fig, ax = plt.subplots(figsize=(8, 6))
+fig, ax = plt.subplots(figsize=(5.8, 5.2))
 plot_objective_map(ax, mu_range=(-0.3, 2.7), sigma_range=(0.3, 4.0))
 colors = {"pathwise": "tab:orange", "score": "tab:cyan"}
 for (name, estimator), (raw, avg) in runs.items():
@@ -161,8 +164,8 @@ ax.legend(loc="upper left", fontsize=8)
 ax.set_title("SGD iterates and their averages vs the exact stationary points")
 plt.show()
 
-# %%
-fig, ax = plt.subplots(figsize=(8, 4))
+# %% alt="Distance of the averaged iterates to their basin's minimiser against the step, log scale, one curve per estimator and start, with a dotted line at 1e-2 and a thin vertical line at the burn-in step 300. From (0, 1) both curves fall below 1e-2, the pathwise one first; from (2, 2.5) both stay above it."
+fig, ax = plt.subplots(figsize=(5.8, 3.6))
 for (name, estimator), (raw, avg) in runs.items():
     target = local_min if name == "from (0, 1)" else global_min
     err = torch.hypot(avg.mu - target[0], avg.sigma - target[1])
@@ -196,7 +199,7 @@ plt.show()
 # $\log_{10}$ of a ratio of variances: red where the numerator (the first-named estimator) is the noisier,
 # blue where it is the quieter. The black line is where they are equal.
 
-# %%
+# %% alt="Two stacked maps over mu from -2 to 6 and sigma from 0.15 to 3.5 of log10 of a variance ratio, red where the first-named estimator is noisier, blue where it is quieter, with a black line where they are equal. Top, score function without baseline over pathwise: red below sigma of about 1.3 to 1.75, blue above. Bottom, score function with the leave-one-out baseline over without: blue at small sigma, red in large regions such as mu between 1.5 and 3 at sigma near 1."
 mu_grid = torch.linspace(-2.0, 6.0, 41, dtype=torch.float64)
 sigma_grid = torch.linspace(0.15, 3.5, 28, dtype=torch.float64)
 mm, ss = torch.meshgrid(mu_grid, sigma_grid, indexing="xy")
@@ -219,7 +222,7 @@ v_path = total_variance("pathwise", None)
 v_score = total_variance("score", None)
 v_loo = total_variance("score", "loo")
 
-fig, axes = plt.subplots(2, 1, figsize=(8, 10))
+fig, axes = plt.subplots(2, 1, figsize=(5.8, 8.4))
 plot_log_ratio_map(axes[0], mm, ss, v_score, v_path,
                    "score (no baseline) / pathwise")
 plot_log_ratio_map(axes[1], mm, ss, v_loo, v_score,
