@@ -63,7 +63,7 @@ def importance_weighted_bits_per_dim(
     r"""The $S$-sample importance-weighted bound on the code length of each image, in bits per dimension.
 
     With $u_1, \dots, u_S$ i.i.d. uniform on $[0,1)^D$ (the proposal $q(u) = 1$ of uniform
-    dequantisation) and $P(k) = \mathbb{E}_u\, p_Y(k + u)$,
+    dequantization) and $P(k) = \mathbb{E}_u\, p_Y(k + u)$,
 
     $$
     \mathcal L_S(k) = \log \frac1S \sum_{s=1}^S p_Y(k + u_s), \qquad
@@ -83,7 +83,7 @@ def importance_weighted_bits_per_dim(
     images : Tensor
         ``uint8`` pixel levels $k$ of shape ``(N, ...)``.
     num_samples : int
-        $S \ge 1$, dequantisation draws per image.
+        $S \ge 1$, dequantization draws per image.
     generator : torch.Generator or None
         Source of the uniform noise (on the CPU).
 
