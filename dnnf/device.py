@@ -1,7 +1,7 @@
 """The one place where dnnf decides which device to run on.
 
-Tutorials, scripts and benchmarks call :func:`default_device` so that the GPU job of the CI and a
-reader's laptop run exactly the same code; only the environment variable ``DNNF_DEVICE`` differs.
+Tutorials, scripts and benchmarks call [`default_device`][dnnf.device.default_device] so that the GPU job of
+the CI and a reader's laptop run exactly the same code; only the environment variable ``DNNF_DEVICE`` differs.
 """
 
 from __future__ import annotations
@@ -23,6 +23,13 @@ def default_device() -> torch.device:
     -------
     torch.device
         The device to put models and tensors on.
+
+    Examples
+    --------
+    >>> from dnnf.device import default_device
+    >>> model_device = default_device()  # torch.device('cpu') unless DNNF_DEVICE says otherwise
+    >>> model_device.type in ("cpu", "cuda")
+    True
     """
     name = os.environ.get("DNNF_DEVICE", "cpu").strip().lower() or "cpu"
     if name == "auto":

@@ -82,7 +82,7 @@ def main() -> None:
     }
 
     start = time.perf_counter()
-    langevin = {"num_samples": args.chains, "step_size": 1e-4, "num_steps": 150,
+    langevin = {"num_chains": args.chains, "step_size": 1e-4, "num_steps": 150,
                 "generator": torch.Generator().manual_seed(0)} if args.chains else None  # fmt: skip
     mala = {"num_chains": args.mala_chains, "num_steps": args.mala_steps,
             "generator": torch.Generator().manual_seed(0)} if args.mala_chains else None  # fmt: skip

@@ -144,11 +144,11 @@ def test_bad_input_errors():
         score_function_surrogate(lambda z: 1.0, q, 10)
     with pytest.raises(TypeError, match="dist must be"):
         score_function_surrogate(x_sin_x, "normal", 10)
-    with pytest.raises(ValueError, match="n_samples must be an integer >= 2"):
+    with pytest.raises(ValueError, match="num_samples must be an integer >= 2"):
         score_function_surrogate(x_sin_x, q, 1)
     with pytest.raises(ValueError, match="baseline must be"):
         score_function_surrogate(x_sin_x, q, 10, baseline="mean")
     with pytest.raises(ValueError, match="estimator must be"):
         estimator_statistics("reinforce", x_sin_x, Normal, [torch.tensor(0.0), torch.tensor(1.0)], 4, 4)
-    with pytest.raises(ValueError, match="n_replicates"):
+    with pytest.raises(ValueError, match="num_replicates"):
         estimator_statistics("score", x_sin_x, Normal, [torch.tensor(0.0), torch.tensor(1.0)], 4, 1)

@@ -130,11 +130,13 @@ def test_estimators_unbiased_against_closed_form(mu, sigma):
             assert abs(float(got) - ref) < Z * float(se), (estimator, baseline, float(got), ref, float(se))
 
 
-def _total_variance(estimator, baseline, mu, sigma, seed, n_replicates=3000):
+def _total_variance(estimator, baseline, mu, sigma, seed, num_replicates=3000):
     """Per-sample variance summed over (mu, tau), and a conservative standard error (sum of the two SEs)."""
     torch.manual_seed(seed)
     params = [torch.tensor(mu, dtype=torch.float64), torch.tensor(math.log(sigma), dtype=torch.float64)]
-    stats = estimator_statistics(estimator, x_sin_x, _normal_tau, params, 16, n_replicates, baseline=baseline)
+    stats = estimator_statistics(
+        estimator, x_sin_x, _normal_tau, params, 16, num_replicates, baseline=baseline
+    )
     return float(sum(stats.per_sample_variance)), float(sum(stats.per_sample_variance_se))
 
 

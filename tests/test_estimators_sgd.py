@@ -29,15 +29,15 @@ def test_basins_of_the_two_starts():
 
 
 @pytest.mark.parametrize(
-    "estimator, baseline, start, n_samples, n_steps, tol",
+    "estimator, baseline, start, num_samples, num_steps, tol",
     [
         ("pathwise", None, (0.0, 1.0), 32, 600, 0.02),
         ("score", "loo", (0.0, 1.0), 32, 600, 0.035),
         ("pathwise", None, (2.0, 2.5), 256, 1200, 0.08),
     ],
 )
-def test_sgd_reaches_basin_minimizer(estimator, baseline, start, n_samples, n_steps, tol):
-    """gaussian-objective.md, eq. (6): averaged SGD (step 0.1, averaging after n_steps/4) ends within tol.
+def test_sgd_reaches_basin_minimizer(estimator, baseline, start, num_samples, num_steps, tol):
+    """gaussian-objective.md, eq. (6): averaged SGD (step 0.1, averaging after num_steps/4) ends within tol.
 
     tol is about four times the predicted error of the averaged iterate, sqrt(v / (n K lambda_min^2)),
     with v the per-sample variance at the minimiser (0.83 pathwise and 2.5 score + baseline at the local
@@ -47,9 +47,9 @@ def test_sgd_reaches_basin_minimizer(estimator, baseline, start, n_samples, n_st
     torch.manual_seed(50)
     target = basin_minimizer(*start)
     raw = optimize_gaussian_objective(
-        estimator, *start, lr=0.1, n_steps=n_steps, n_samples=n_samples, baseline=baseline
+        estimator, *start, lr=0.1, num_steps=num_steps, num_samples=num_samples, baseline=baseline
     )
-    avg = running_average(raw, n_steps // 4)
+    avg = running_average(raw, num_steps // 4)
     error = math.hypot(float(avg.mu[-1]) - target[0], float(avg.sigma[-1]) - target[1])
     assert error < tol, (estimator, start, error)
 
@@ -57,7 +57,7 @@ def test_sgd_reaches_basin_minimizer(estimator, baseline, start, n_samples, n_st
 def test_exact_descent_is_deterministic_and_reaches_target():
     """The 'exact' estimator is plain gradient descent: it converges and iterations_to_reach counts it."""
     target = basin_minimizer(0.0, 1.0)
-    run = optimize_gaussian_objective("exact", 0.0, 1.0, lr=0.1, n_steps=300)
+    run = optimize_gaussian_objective("exact", 0.0, 1.0, lr=0.1, num_steps=300)
     k = iterations_to_reach(run, target, 1e-2)
     assert k is not None and 0 < k < 300
     assert math.hypot(float(run.mu[k]) - target[0], float(run.sigma[k]) - target[1]) < 1e-2
@@ -77,5 +77,5 @@ def test_running_average_and_reach_edge_cases():
         optimize_gaussian_objective("reinforce")
     with pytest.raises(ValueError, match="sigma"):
         optimize_gaussian_objective("pathwise", 0.0, 0.0)
-    with pytest.raises(ValueError, match="n_steps"):
-        optimize_gaussian_objective("exact", n_steps=0)
+    with pytest.raises(ValueError, match="num_steps"):
+        optimize_gaussian_objective("exact", num_steps=0)

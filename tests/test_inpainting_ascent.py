@@ -185,7 +185,7 @@ def test_langevin_matches_ula_stationary_law():
         model,
         y,
         known,
-        num_samples=n,
+        num_chains=n,
         step_size=eta,
         num_steps=400,
         generator=torch.Generator().manual_seed(17),

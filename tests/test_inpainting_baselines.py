@@ -36,7 +36,7 @@ def test_diffusion_fill_reproduces_a_ramp():
     known = torch.zeros(28, 28, dtype=torch.bool)
     known[:, 0] = known[:, -1] = True
     torch.testing.assert_close(
-        diffusion_fill(ramp, known, tol=1e-12, max_iters=100_000), ramp, atol=1e-9, rtol=0
+        diffusion_fill(ramp, known, tol=1e-12, num_steps=100_000), ramp, atol=1e-9, rtol=0
     )
 
 
@@ -62,7 +62,7 @@ def test_diffusion_fill_solves_the_discrete_laplace_equation():
             else:
                 lhs[i, idx[(rr, cc)]] -= 0.25
     exact = torch.linalg.solve(lhs, rhs)
-    filled = diffusion_fill(image, known, tol=1e-12, max_iters=100_000)
+    filled = diffusion_fill(image, known, tol=1e-12, num_steps=100_000)
     torch.testing.assert_close(filled[0, 0][~known], exact, atol=1e-9, rtol=0)
 
 

@@ -89,7 +89,7 @@ def test_langevin_on_a_flow_is_feasible_and_reproducible(small_flow, images):
     known = centre_square_mask(SIDE, SIDE, 4)
 
     def run(seed):
-        return langevin_inpaint(small_flow, images[:2], known, num_samples=3, step_size=1e-4, num_steps=10,
+        return langevin_inpaint(small_flow, images[:2], known, num_chains=3, step_size=1e-4, num_steps=10,
                                 generator=torch.Generator().manual_seed(seed))  # fmt: skip
 
     a, b, c = run(0), run(0), run(1)
@@ -144,7 +144,7 @@ def test_comparison_table_runs_every_method(small_flow, images):
 
     masks = {"centre": centre_square_mask(SIDE, SIDE, 4), "top": half_mask("top", SIDE, SIDE)}
     langevin = {
-        "num_samples": 2,
+        "num_chains": 2,
         "step_size": 1e-4,
         "num_steps": 3,
         "generator": torch.Generator().manual_seed(0),

@@ -99,7 +99,7 @@ def test_one_step_for_the_distance_objective():
     res = projected_gradient_descent(
         lambda x: 0.5 * ((x - c) ** 2).sum(), torch.zeros_like(c), project_simplex, step_size=1.0, tol=1e-12
     )
-    assert res.n_iter == 1 and res.converged
+    assert res.num_steps == 1 and res.converged
     torch.testing.assert_close(res.x, project_simplex(c), atol=1e-15, rtol=0)
 
 
@@ -117,7 +117,7 @@ def test_sufficient_decrease_nonconvex():
     t = 0.1
     res = projected_gradient_descent(f, x0, lambda x: project_box(x, -2.0, 2.0), step_size=t, tol=1e-10)
     fs, gms = res.f_history, res.gradient_mapping_norms
-    assert res.converged and res.n_iter > 5
+    assert res.converged and res.num_steps > 5
     assert bool((fs[1:] <= fs[:-1] - 0.5 * t * gms[:-1] ** 2 + 1e-12).all())
 
 
@@ -130,12 +130,12 @@ def test_sublinear_rate_bound_convex():
     assert mu < 1e-10
     project = PROJECTIONS["l2_ball"][0]
     x0 = torch.tensor([0.9, -0.4, 0.0, 0.1], dtype=torch.float64)
-    ref = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=1e-13, max_iter=100_000)
-    res = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=0.0, max_iter=200)
+    ref = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=1e-13, num_steps=100_000)
+    res = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=0.0, num_steps=200)
     # tol = 0 still stops early if an iterate is an exact fixed point; check every iterate there is.
     gap = res.f_history[1:] - ref.f
-    k = torch.arange(1, res.n_iter + 1, dtype=torch.float64)
-    assert res.n_iter > 20
+    k = torch.arange(1, res.num_steps + 1, dtype=torch.float64)
+    assert res.num_steps > 20
     assert bool((gap <= lip * float(((res.x_history[0] - ref.x) ** 2).sum()) / (2 * k) + 1e-12).all())
 
 
@@ -146,8 +146,8 @@ def test_linear_rate_strongly_convex(name):
     project, _ = PROJECTIONS[name]
     f, _, _, mu, lip = _quadratic(seed=13)
     x0 = torch.zeros(4, dtype=torch.float64)
-    ref = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=1e-13, max_iter=100_000)
-    res = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=0.0, max_iter=60)
+    ref = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=1e-13, num_steps=100_000)
+    res = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=0.0, num_steps=60)
     dist = torch.linalg.vector_norm(res.x_history - ref.x, dim=-1)
     bound = (1 - mu / lip) ** torch.arange(len(dist), dtype=torch.float64) * dist[0]
     assert bool((dist <= bound + 1e-10).all())
@@ -203,8 +203,8 @@ def test_histories_and_options():
     """Histories have K + 1 entries; x_0 is the projected start; record_x=False keeps no iterates."""
     f, _, _, _, lip = _quadratic(seed=15)
     x0 = torch.full((4,), 3.0, dtype=torch.float64)
-    res = projected_gradient_descent(f, x0, project_simplex, step_size=1 / lip, max_iter=7, tol=0.0)
-    assert res.n_iter == 7 and not res.converged
+    res = projected_gradient_descent(f, x0, project_simplex, step_size=1 / lip, num_steps=7, tol=0.0)
+    assert res.num_steps == 7 and not res.converged
     assert (
         res.x_history.shape == (8, 4)
         and res.f_history.shape == (8,)
@@ -213,11 +213,11 @@ def test_histories_and_options():
     torch.testing.assert_close(res.x_history[0], project_simplex(x0))
     assert res.f == float(f(res.x))
     lean = projected_gradient_descent(
-        f, x0, project_simplex, step_size=1 / lip, max_iter=7, tol=0.0, record_x=False
+        f, x0, project_simplex, step_size=1 / lip, num_steps=7, tol=0.0, record_x=False
     )
     assert lean.x_history is None and torch.equal(lean.x, res.x)
-    zero = projected_gradient_descent(f, x0, project_simplex, step_size=1 / lip, max_iter=0)
-    assert zero.n_iter == 0 and torch.equal(zero.x, project_simplex(x0))
+    zero = projected_gradient_descent(f, x0, project_simplex, step_size=1 / lip, num_steps=0)
+    assert zero.num_steps == 0 and torch.equal(zero.x, project_simplex(x0))
 
 
 def test_too_long_step_is_reported():
@@ -233,8 +233,8 @@ def test_too_long_step_is_reported():
     [
         ({"step_size": 0.0}, ValueError, "step_size must be positive"),
         ({"step_size": -1.0}, ValueError, "step_size must be positive"),
-        ({"max_iter": -1}, ValueError, "max_iter must be a non-negative int"),
-        ({"max_iter": 2.5}, ValueError, "max_iter must be a non-negative int"),
+        ({"num_steps": -1}, ValueError, "num_steps must be a non-negative int"),
+        ({"num_steps": 2.5}, ValueError, "num_steps must be a non-negative int"),
         ({"tol": -1e-3}, ValueError, "tol must be non-negative"),
         ({"backtrack_factor": 1.0}, ValueError, "backtrack_factor must lie strictly between 0 and 1"),
         ({"x0": torch.zeros(2, dtype=torch.long)}, TypeError, "x0 must be a floating-point"),
@@ -259,5 +259,5 @@ def test_constant_objective_stops_at_once():
     res = projected_gradient_descent(
         lambda x: torch.tensor(1.0), torch.ones(3), project_simplex, step_size=1.0
     )
-    assert res.converged and res.n_iter == 0
+    assert res.converged and res.num_steps == 0
     torch.testing.assert_close(res.x, torch.full((3,), 1 / 3))

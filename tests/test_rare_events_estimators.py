@@ -67,7 +67,7 @@ def test_zero_variance_proposal_has_no_spread(horizon):
     """docs/rare-events/index.md, eq. (12): every path returns the exact answer."""
     problem = GamblersRuin(18 / 37, 100, 200, horizon)
     result = importance_sampling(problem, ZeroVarianceTilt(problem), 300 if horizon else 40, seed=3)
-    assert result.n_hits == result.n_paths
+    assert result.num_hits == result.num_paths
     assert result.relative_error < 1e-8
     assert result.estimate == pytest.approx(exact_probability(problem), rel=1e-8)
 
@@ -92,9 +92,9 @@ def test_plain_monte_carlo_cannot_see_the_event():
     """
     for seed in range(3):
         result = plain_monte_carlo(ROULETTE, 10_000, seed=seed)
-        assert result.n_hits <= 2
-        assert result.effective_sample_size == result.n_hits
-        if result.n_hits == 0:
+        assert result.num_hits <= 2
+        assert result.effective_sample_size == result.num_hits
+        if result.num_hits == 0:
             assert result.estimate == 0.0 and result.confidence_interval() == (0.0, 0.0)
         else:
             assert result.relative_error > 0.7
@@ -105,13 +105,13 @@ def test_plain_monte_carlo_on_a_common_event():
     problem = GamblersRuin(0.45, 5, 10, 60)
     result = plain_monte_carlo(problem, 20_000, seed=1)
     assert abs(result.estimate - exact_probability(problem)) < 4 * result.std_error
-    assert result.effective_sample_size == pytest.approx(result.n_hits)
+    assert result.effective_sample_size == pytest.approx(result.num_hits)
 
 
 def test_ess_identity():
     """docs/rare-events/index.md, eq. (13): squared relative error = 1/ESS - 1/n (up to n/(n-1))."""
     result = importance_sampling(SMALL, FixedTilt(0.6), 5000, seed=5)
-    n = result.n_paths
+    n = result.num_paths
     assert result.relative_error**2 == pytest.approx((1 / result.effective_sample_size - 1 / n) * n / (n - 1))
 
 
@@ -130,7 +130,7 @@ def test_ess_identity_needs_the_factor_n_over_n_minus_1_at_small_n():
 
 def test_cross_entropy_finds_the_finite_horizon_tilt():
     """docs/rare-events/index.md, eq. (10): q settles near the best fixed tilt (about 0.59)."""
-    tilt, history = cross_entropy_tilt(ROULETTE, n_pilot=2000, seed=0)
+    tilt, history = cross_entropy_tilt(ROULETTE, num_pilot=2000, seed=0)
     assert history[0] == pytest.approx(18 / 37)
     assert 0.57 < tilt.q < 0.61
 
@@ -149,9 +149,9 @@ def test_alias_binomial_matches_pmf():
 
 def test_bad_estimator_input():
     """Zero paths, bad q, wrong problem type are rejected with the argument's name."""
-    with pytest.raises(ValueError, match="n_paths"):
+    with pytest.raises(ValueError, match="num_paths"):
         importance_sampling(SMALL, FixedTilt(0.5), 0)
-    with pytest.raises(TypeError, match="n_paths"):
+    with pytest.raises(TypeError, match="num_paths"):
         importance_sampling(SMALL, FixedTilt(0.5), 10.0)
     for q in (0.0, 1.0, -0.2, 2.0):
         with pytest.raises(ValueError, match="q"):
@@ -175,7 +175,7 @@ def test_bridge_tilt_is_exact_when_only_straight_wins_succeed():
     """docs/rare-events/index.md, eq. (11): with T = N - s, q = 1 and every path returns p^(N-s)."""
     problem = GamblersRuin(0.3, 2, 9, 7)
     result = importance_sampling(problem, BridgeTilt(problem), 100, seed=0)
-    assert result.n_hits == 100
+    assert result.num_hits == 100
     assert result.estimate == pytest.approx(0.3**7, rel=1e-12)
     assert result.std_error < 1e-12 * result.estimate
 

@@ -48,8 +48,8 @@ def test_rule_of_three_and_the_zero_hit_interval_at_3000_paths():
     lower, upper = clopper_pearson(0, 3000)
     assert lower == 0.0 and upper == pytest.approx(1.229e-3, rel=1e-3)
     result = plain_monte_carlo(GamblersRuin(18 / 37, 100, 200, 600), 3000, seed=0)
-    assert result.n_hits == 0 and result.confidence_interval() == (0.0, 0.0)
-    assert clopper_pearson(result.n_hits, result.n_paths)[1] > 2.39e-6
+    assert result.num_hits == 0 and result.confidence_interval() == (0.0, 0.0)
+    assert clopper_pearson(result.num_hits, result.num_paths)[1] > 2.39e-6
 
 
 def test_clopper_pearson_coverage_is_at_least_nominal():

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch.distributions import Distribution
 
-__all__ = ["check_distribution", "check_n_samples", "evaluate_f"]
+__all__ = ["check_distribution", "check_num_samples", "evaluate_f"]
 
 
 def check_distribution(dist: object) -> Distribution:
@@ -17,13 +17,13 @@ def check_distribution(dist: object) -> Distribution:
     return dist
 
 
-def check_n_samples(n_samples: object, *, minimum: int = 1) -> int:
-    """Return ``n_samples`` as an ``int``; raise unless it is an integer of at least ``minimum``."""
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int):
-        raise TypeError(f"n_samples must be an int, got {type(n_samples).__name__}")
-    if n_samples < minimum:
-        raise ValueError(f"n_samples must be an integer >= {minimum}, got {n_samples}")
-    return n_samples
+def check_num_samples(num_samples: object, *, minimum: int = 1) -> int:
+    """Return ``num_samples`` as an ``int``; raise unless it is an integer of at least ``minimum``."""
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int):
+        raise TypeError(f"num_samples must be an int, got {type(num_samples).__name__}")
+    if num_samples < minimum:
+        raise ValueError(f"num_samples must be an integer >= {minimum}, got {num_samples}")
+    return num_samples
 
 
 def evaluate_f(
@@ -38,7 +38,7 @@ def evaluate_f(
     expected = z.shape[:1] + dist.batch_shape
     if values.shape != expected:
         raise ValueError(
-            f"f must return one value per draw, a tensor of shape (n_samples, *dist.batch_shape) = "
+            f"f must return one value per draw, a tensor of shape (num_samples, *dist.batch_shape) = "
             f"{tuple(expected)}, got {tuple(values.shape)} (draws have shape {tuple(z.shape)})"
         )
     return values

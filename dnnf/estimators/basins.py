@@ -60,8 +60,8 @@ def basin_map(
     sigma: torch.Tensor,
     *,
     lr: float = 0.1,
-    n_steps: int = 400,
-    n_samples: int = 32,
+    num_steps: int = 400,
+    num_samples: int = 32,
     baseline: Baseline = "loo",
     average_from: int | None = None,
     tol: float = 0.1,
@@ -70,21 +70,20 @@ def basin_map(
     r"""Run step (6) from every start $(\mu_0, \sigma_0)$ of the grid at once and label where it ends.
 
     Every start follows $(\mu,\tau)_{k+1} = (\mu,\tau)_k - \eta\,\hat g_k$ with $\sigma = e^\tau$ and
-    $\hat g_k$ from :func:`descent_direction` (independent draws for every start). With
-    ``estimator='exact'`` this is gradient descent, the discrete version of the gradient flow whose
-    basins define which minimum "belongs" to a start; with ``'score'`` or ``'pathwise'`` it is SGD, and
-    the end point is the Polyak average of the iterates from step ``average_from`` (default
-    ``n_steps // 2``), and the start is credited to the basin (of exact descent) in which that average
-    lies. A start is labelled by the minimiser within ``tol`` (Euclidean, in $(\mu, \sigma)$) of where
-    exact descent ends.
+    $\hat g_k$ from [`descent_direction`][dnnf.estimators.descent_direction] (independent draws for every
+    start). With ``estimator='exact'`` this is gradient descent, the discrete version of the gradient flow
+    whose basins define which minimum "belongs" to a start; with ``'score'`` or ``'pathwise'`` it is SGD, and
+    the end point is the Polyak average of the iterates from step ``average_from`` (default ``num_steps //
+    2``), and the start is credited to the basin (of exact descent) in which that average lies. A start is
+    labelled by the minimiser within ``tol`` (Euclidean, in $(\mu, \sigma)$) of where exact descent ends.
 
     Parameters
     ----------
     estimator : {'exact', 'score', 'pathwise'}
     mu, sigma : Tensor
         1-D grids of starting $\mu_0$ and $\sigma_0 > 0$.
-    lr, n_steps, n_samples, baseline
-        As in :func:`optimize_gaussian_objective`.
+    lr, num_steps, num_samples, baseline
+        As in [`optimize_gaussian_objective`][dnnf.estimators.optimize_gaussian_objective].
     average_from : int or None
         First averaged step for SGD.
     tol : float
@@ -99,13 +98,13 @@ def basin_map(
             raise ValueError(f"{name} must be a non-empty 1-D tensor of starting values")
     _as_params(mu, torch.ones(()))
     _as_params(torch.zeros(()), sigma)
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
-    start = n_steps // 2 if average_from is None else average_from
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"num_steps must be a positive integer, got {num_steps!r}")
+    start = num_steps // 2 if average_from is None else average_from
     if estimator != "exact" and (
-        isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < n_steps
+        isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < num_steps
     ):
-        raise ValueError(f"average_from must be an integer in [0, {n_steps - 1}], got {average_from!r}")
+        raise ValueError(f"average_from must be an integer in [0, {num_steps - 1}], got {average_from!r}")
     if not float(lr) > 0 or not float(tol) > 0:
         raise ValueError(f"lr and tol must be positive, got lr={lr!r}, tol={tol!r}")
     s_grid, m_grid = torch.meshgrid(sigma.double(), mu.double(), indexing="ij")
@@ -113,8 +112,8 @@ def basin_map(
     total_mu, total_sigma = torch.zeros_like(x_mu), torch.zeros_like(x_mu)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for k in range(n_steps):
-            g_mu, g_tau = descent_direction(estimator, x_mu, x_tau, n_samples, baseline)
+        for k in range(num_steps):
+            g_mu, g_tau = descent_direction(estimator, x_mu, x_tau, num_samples, baseline)
             with torch.no_grad():
                 x_mu = (x_mu - lr * g_mu).nan_to_num(nan=1e6).clamp(-1e6, 1e6)
                 # keep sigma in (e^-30, e^5): a start thrown out of the region stays out and is labelled -1
@@ -125,11 +124,11 @@ def basin_map(
     if estimator == "exact":
         end_mu, end_sigma = x_mu, x_tau.exp()
     else:
-        end_mu, end_sigma = total_mu / (n_steps - start), total_sigma / (n_steps - start)
+        end_mu, end_sigma = total_mu / (num_steps - start), total_sigma / (num_steps - start)
         # SGD's end point is noisy; the basin it lies in is where exact descent from it converges
         x_mu, x_tau = end_mu.clone(), end_sigma.log()
         for _ in range(_POLISH_STEPS):
-            g_mu, g_tau = descent_direction("exact", x_mu, x_tau, n_samples, baseline)
+            g_mu, g_tau = descent_direction("exact", x_mu, x_tau, num_samples, baseline)
             x_mu = (x_mu - lr * g_mu).nan_to_num(nan=1e6).clamp(-1e6, 1e6)
             x_tau = (x_tau - lr * g_tau).nan_to_num(nan=5.0).clamp(-30.0, 5.0)
     minimizers = _minimizers()

@@ -1,15 +1,15 @@
 r"""Bits per dimension, the unit in which image-model likelihoods are compared.
 
-Integer data $k \in \{0, \dots, 255\}^D$ are dequantized as $x = (k + u)/256$, $u \sim U[0,1)^D$. The
-variable $y = k + u = 256\,x$ has density $p_Y(y) = p_X(x) / 256^{D}$, and by Jensen's inequality
-$\log P(k) = \log \mathbb{E}_u\, p_Y(k + u) \ge \mathbb{E}_u \log p_Y(k + u)$, so
+For data dequantized as $x = (k + u)/256$, $u \sim U[0,1)^D$,
 
 $$
 \text{bits/dim} = -\frac{\log p_X(x) - D \log 256}{D \log 2}
 $$
 
-is, on average over $u$, an upper bound on the discrete model's code length per dimension. For MNIST
-$D = 784$ (no padding to $32 \times 32$).
+is, on average over $u$, an upper bound on the discrete model's code length per dimension (Jensen's
+inequality:
+[Dequantization][dequantization-the-logit-transform-and-bits-per-dimension]).
+For MNIST $D = 784$ (no padding to $32 \times 32$).
 """
 
 from __future__ import annotations
@@ -43,6 +43,15 @@ def bits_per_dim(log_prob_x: torch.Tensor, num_dims: int = 784, num_levels: int 
     -------
     Tensor
         Bits per dimension, same shape as ``log_prob_x``.
+
+    Examples
+    --------
+    A uniform density on $[0, 1]^D$ ($\log p = 0$) costs exactly 8 bits per dimension at 256 levels:
+
+    >>> import torch
+    >>> from dnnf.flows import bits_per_dim
+    >>> bits_per_dim(torch.tensor([0.0, 0.0]), num_dims=784).tolist()
+    [8.0, 8.0]
     """
     if not torch.is_tensor(log_prob_x):
         raise TypeError(f"log_prob_x must be a torch.Tensor, got {type(log_prob_x).__name__}")
@@ -74,7 +83,7 @@ def importance_weighted_bits_per_dim(
     $\mathbb{E}\,\mathcal L_S \le \log P(k)$; $\mathbb{E}\,\mathcal L_S$ increases with $S$ (the mean of $S$
     weights is the average of the means of its subsets of size $S-1$, and $\log$ is concave) and
     tends to $\log P(k)$ by the law of large numbers (Burda et al., 2016). $S = 1$ is the usual bound
-    of :func:`bits_per_dim`.
+    of [`bits_per_dim`][dnnf.flows.bits_per_dim].
 
     Parameters
     ----------

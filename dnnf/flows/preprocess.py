@@ -7,8 +7,8 @@ y = \log p - \log(1 - p), \qquad
 \log\left|\det J\right| = \sum_{i=1}^{D} \Big(\log(1 - 2\alpha) - \log p_i - \log(1 - p_i)\Big),
 $$
 
-since $\frac{dy}{dx} = \frac{1 - 2\alpha}{p (1 - p)}$ coordinatewise. Including this term is what makes
-a model's log-likelihood a density in pixel space, comparable with the literature.
+which makes a model's log-likelihood a density in pixel space, comparable with the literature
+([Dequantization][dequantization-the-logit-transform-and-bits-per-dimension]).
 """
 
 from __future__ import annotations
@@ -31,6 +31,18 @@ class LogitTransform(Flow):
         $0 < \alpha < 1/2$. A larger $\alpha$ (0.05, RealNVP's choice) bounds the derivative
         $|d\log|\det J|/dx_i| \le (1-2\alpha)/\alpha$, which keeps gradients with respect to the pixels
         (inpainting) moderate at pixels near 0 or 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import LogitTransform, jacobian_logabsdet
+    >>> layer = LogitTransform(0.05)
+    >>> x = torch.tensor([[0.0, 0.5, 1.0]], dtype=torch.float64)
+    >>> y, logdet = layer(x)
+    >>> [round(v, 4) for v in y[0].tolist()]  # logit(0.05), logit(0.5), logit(0.95)
+    [-2.9444, 0.0, 2.9444]
+    >>> torch.allclose(logdet, jacobian_logabsdet(layer, x)), torch.allclose(layer.inverse(y), x)
+    (True, True)
     """
 
     def __init__(self, alpha: float = 0.05) -> None:
@@ -47,8 +59,9 @@ class LogitTransform(Flow):
         r"""Return ``(logit(p), log|det J|)``.
 
         Pixels lie in $[0, 1]$; the map is defined (and invertible) on the slightly larger open interval
-        $0 < p < 1$, i.e. $-\alpha/(1-2\alpha) < x < (1-\alpha)/(1-2\alpha)$. ``inverse`` never
-        leaves that interval, even after rounding, so the model's own samples can always be scored.
+        $0 < p < 1$, i.e. $-\alpha/(1-2\alpha) < x < (1-\alpha)/(1-2\alpha)$.
+        [`inverse`][dnnf.flows.preprocess.LogitTransform.inverse] never leaves that interval, even after
+        rounding, so the model's own samples can always be scored.
         """
         if not torch.is_tensor(x) or x.dim() < 2:
             raise ValueError("x must be a tensor of shape (batch, ...) with pixel values in [0, 1]")

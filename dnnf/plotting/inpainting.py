@@ -80,7 +80,8 @@ def plot_log_likelihood_curves(
     Parameters
     ----------
     curves
-        Method label -> tensor ``(T + 1, B)`` (e.g. :attr:`dnnf.inpainting.InpaintingResult.log_prob`).
+        Method label -> tensor ``(T + 1, B)`` (e.g. ``log_prob`` of
+        [`InpaintingResult`][dnnf.inpainting.InpaintingResult]).
     ax
         Axes to draw on (default: a new figure).
     ylabel

@@ -2,7 +2,7 @@ r"""Monte Carlo and importance sampling for a rare event: the gambler's ruin.
 
 Exact answers (closed form for $T=\infty$, dynamic programming for a finite horizon $T$), vectorised
 importance-sampling estimators with standard errors, and proposal coins from the classical swap to the
-zero-variance proposal. See the chapter "Rare events".
+zero-variance proposal. See the chapter [Rare events][rare-events-monte-carlo-and-importance-sampling].
 """
 
 from dnnf.rare_events.cross_entropy import cross_entropy_tilt
@@ -19,7 +19,14 @@ from dnnf.rare_events.exact import (
 )
 from dnnf.rare_events.interval import clopper_pearson, rule_of_three
 from dnnf.rare_events.problem import GamblersRuin
-from dnnf.rare_events.proposals import BridgeTilt, FixedTilt, ZeroVarianceTilt, horizon_tilt, swapped_tilt
+from dnnf.rare_events.proposals import (
+    BridgeTilt,
+    FixedTilt,
+    Proposal,
+    ZeroVarianceTilt,
+    horizon_tilt,
+    swapped_tilt,
+)
 from dnnf.rare_events.simulate import PathBatch, importance_sampling, plain_monte_carlo, simulate_paths
 
 __all__ = [
@@ -37,6 +44,7 @@ __all__ = [
     "weight_ess",
     "clopper_pearson",
     "rule_of_three",
+    "Proposal",
     "FixedTilt",
     "BridgeTilt",
     "ZeroVarianceTilt",

@@ -77,7 +77,7 @@ def clopper_pearson(hits: int, n: int, level: float = 0.95) -> tuple[float, floa
     Parameters
     ----------
     hits : int
-        Number of successes $K$, $0 \le K \le n$ (for plain Monte Carlo: ``RareEventEstimate.n_hits``).
+        Number of successes $K$, $0 \le K \le n$ (for plain Monte Carlo: ``RareEventEstimate.num_hits``).
     n : int
         Number of trials $n \ge 1$.
     level : float

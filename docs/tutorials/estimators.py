@@ -120,11 +120,11 @@ print("basin of (2, 2.5):", global_min)
 
 # %%
 grid_mu, grid_sigma = torch.linspace(-1.5, 3.5, 41), torch.linspace(0.2, 3.5, 31)
-exact_map = basin_map("exact", grid_mu, grid_sigma, n_steps=2000)
+exact_map = basin_map("exact", grid_mu, grid_sigma, num_steps=2000)
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
 plot_basin_map(axes[0], exact_map, "exact gradient descent")
 for ax, estimator in zip(axes[1:], ("pathwise", "score"), strict=True):
-    sgd_map = basin_map(estimator, grid_mu, grid_sigma, n_steps=400, seed=0)
+    sgd_map = basin_map(estimator, grid_mu, grid_sigma, num_steps=400, seed=0)
     agree = float((sgd_map.label == exact_map.label).double().mean())
     plot_basin_map(ax, sgd_map, f"SGD, {estimator}: {agree:.1%} as exact", reference=exact_map)
     print(f"{estimator:8s}: local basin {sgd_map.fraction(0):.1%} of the starts (exact {exact_map.fraction(0):.1%})")
@@ -139,14 +139,14 @@ plt.show()
 # iterates (thin) and their running averages (bold).
 
 # %% alt="The map of J zoomed on mu from -0.3 to 2.7 and sigma from 0.3 to 4, with the stochastic-gradient paths of the pathwise (orange) and score-function (cyan) estimators from (0, 1) and from (2, 2.5): thin noisy raw iterates and bold running averages. The runs from (0, 1) settle on the local minimum, those from (2, 2.5) wander around the global one."
-n_steps, burn_in = 1500, 300
+num_steps, burn_in = 1500, 300
 runs = {}
 starts = {"from (0, 1)": (0.0, 1.0), "from (2, 2.5)": (2.0, 2.5)}
 for name, start in starts.items():
     for estimator, baseline in [("pathwise", None), ("score", "loo")]:
         torch.manual_seed(1)
         raw = optimize_gaussian_objective(
-            estimator, *start, lr=0.1, n_steps=n_steps, n_samples=32,
+            estimator, *start, lr=0.1, num_steps=num_steps, num_samples=32,
             baseline=baseline,
         )
         runs[(name, estimator)] = (raw, running_average(raw, burn_in))

@@ -239,7 +239,7 @@ for kind in ("centre", "random"):
 
 # %% alt="Projected Langevin with the top half missing: six held-out digits in columns; rows show the original, the corrupted image with the top half in red, four samples from independent chains, and their mean. The samples differ from each other in the top half, and their mean is a blurrier average of them."
 known = masks["top"]
-chains = langevin_inpaint(model, images[:6], known, num_samples=4, step_size=1e-4, num_steps=150,
+chains = langevin_inpaint(model, images[:6], known, num_chains=4, step_size=1e-4, num_steps=150,
                           generator=torch.Generator().manual_seed(0))  # fmt: skip
 rows = {"original": images[:6], "corrupted": images[:6]}
 rows.update({f"sample {s + 1}": chains.samples[s] for s in range(4)})

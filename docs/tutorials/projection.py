@@ -115,7 +115,7 @@ for ax, (name, (project, draw)) in zip(axes.flat, problems.items(), strict=True)
     plot_objective_contours(ax, f, (-2, 2), (-2, 2), levels=25)
     draw(ax)
     plot_iterates(ax, res.x_history)
-    ax.set_title(f"{name}\n{res.n_iter} step(s), x* = ({res.x[0]:.3f}, {res.x[1]:.3f})", fontsize=10)
+    ax.set_title(f"{name}\n{res.num_steps} step(s), x* = ({res.x[0]:.3f}, {res.x[1]:.3f})", fontsize=10)
 plt.tight_layout()
 plt.show()
 
@@ -137,8 +137,8 @@ plt.show()
 name = "l2 ball, radius 1"
 project = problems[name][0]
 res = results[name]
-ref = projected_gradient_descent(f, x0, project, step_size=1 / L, tol=1e-13, max_iter=10_000)
-k = torch.arange(1, res.n_iter + 1)
+ref = projected_gradient_descent(f, x0, project, step_size=1 / L, tol=1e-13, num_steps=10_000)
+k = torch.arange(1, res.num_steps + 1)
 gap = res.f_history[1:] - ref.f
 bound = L * float(((res.x_history[0] - ref.x) ** 2).sum()) / (2 * k)
 assert bool((gap <= bound + 1e-12).all())  # eq. (16) holds at every iterate
@@ -157,7 +157,7 @@ ax2.set_ylabel("‖G_t(x_k)‖")
 ax2.legend()
 plt.tight_layout()
 plt.show()
-print(f"L = {L:.3f}, mu = {mu:.3f}; constant step: {res.n_iter} steps, backtracking: {bt.n_iter} steps")
+print(f"L = {L:.3f}, mu = {mu:.3f}; constant step: {res.num_steps} steps, backtracking: {bt.num_steps} steps")
 print(f"solutions agree to {float((bt.x - ref.x).abs().max()):.1e}")
 print(f"last backtracking step {bt.step_sizes[-1]:.3f}, 1/L = {1 / L:.3f}")
 
@@ -172,13 +172,13 @@ print(f"last backtracking step {bt.step_sizes[-1]:.3f}, 1/L = {1 / L:.3f}")
 #
 # $\nabla f(x) = x - y$, so $L = 1$ and the first step is $x_1 = \Pi_C(x_0 - (x_0 - y)) = \Pi_C(y)$,
 # whatever $x_0$: the method lands on the answer $(0.5, 1)$ in one step, and the next gradient mapping
-# is zero, so it stops (`n_iter == 1`).
+# is zero, so it stops (`num_steps == 1`).
 #
 # ```python
 # y = torch.tensor([2.0, 3.0])
 # res = projected_gradient_descent(lambda x: 0.5 * ((x - y) ** 2).sum(), torch.zeros(2),
 #                                  lambda x: project_box(x, lower, upper), step_size=1.0)
-# print(res.x, res.n_iter)  # tensor([0.5000, 1.0000]) 1
+# print(res.x, res.num_steps)  # tensor([0.5000, 1.0000]) 1
 # ```
 #
 # </details>

@@ -81,7 +81,7 @@ print(f"ratio                          = {exact_inf / exact_600:.0f}")
 grid = np.linspace(0.50, 0.66, 81)
 exact_relvar = np.array([relative_variance(finite, q) for q in grid])
 best_q = float(grid[exact_relvar.argmin()])
-ce_tilt, ce_history = cross_entropy_tilt(finite, n_pilot=2000, seed=rng)
+ce_tilt, ce_history = cross_entropy_tilt(finite, num_pilot=2000, seed=rng)
 print(f"best fixed q (DP scan) = {best_q:.3f}, relative variance {exact_relvar.min():.2f}")
 print(f"horizon tilt q_T       = {horizon_tilt(finite).q:.3f}")
 print("cross-entropy q_k      =", " ".join(f"{q:.3f}" for q in ce_history))
@@ -95,11 +95,11 @@ proposals = {
     "bridge tilt (state-dependent)": BridgeTilt(finite),
     "zero-variance (uses the DP)": ZeroVarianceTilt(finite),
 }
-n_paths = 3000
+num_paths = 3000
 results = {}
 for name, proposal in proposals.items():
     start = time.perf_counter()
-    results[name] = importance_sampling(finite, proposal, n_paths, seed=rng)
+    results[name] = importance_sampling(finite, proposal, num_paths, seed=rng)
     elapsed = time.perf_counter() - start
     print(f"{name:34s} {results[name]}  [{elapsed * 1e3:.0f} ms]")
 
@@ -176,8 +176,8 @@ plt.show()
 
 # %% alt="Three rows for P(A_infinity), estimate over exact value with 95% intervals against a dashed line at 1: plain Monte Carlo with a wide interval, the swapped coin with a very narrow one on 1, and the zero-variance proposal (20 paths) exactly on 1."
 inf_results = {
-    "plain MC": plain_monte_carlo(infinite, n_paths, seed=rng),
-    "swap q = 1 - p": importance_sampling(infinite, swapped_tilt(infinite), n_paths, seed=rng),
+    "plain MC": plain_monte_carlo(infinite, num_paths, seed=rng),
+    "swap q = 1 - p": importance_sampling(infinite, swapped_tilt(infinite), num_paths, seed=rng),
     "zero-variance (20 paths)": importance_sampling(infinite, ZeroVarianceTilt(infinite), 20, seed=rng),
 }
 for name, result in inf_results.items():
