@@ -10,7 +10,7 @@ $$
 
 As $h \to \infty$ it becomes [`mean_fill`][dnnf.inpainting.mean_fill] with the training mean; the chapter uses
 it as a yardstick. Derivation:
-[A yardstick][a-yardstick-the-conditional-mean-of-a-kernel-density-estimate].
+[The conditional mean of a kernel density estimate][the-conditional-mean-of-a-kernel-density-estimate].
 """
 
 from __future__ import annotations
