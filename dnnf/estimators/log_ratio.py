@@ -10,7 +10,7 @@ $$
 $$
 
 Its gradient equals $\mathbb{E}_{q_\phi}[\nabla_\phi\log q_\phi(Z)\,\log(h(Z)/q_\phi(Z))]$
-([Problem 1: the gradient of an expected log-ratio][problem-1-the-gradient-of-an-expected-log-ratio]); the
+([The gradient of an expected log-ratio][the-gradient-of-an-expected-log-ratio]); the
 tests check both sides against [`gaussian_log_ratio_gradient`][dnnf.estimators.gaussian_log_ratio_gradient].
 """
 
