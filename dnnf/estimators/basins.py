@@ -32,6 +32,14 @@ class BasinMap:
     minimizers : tuple of tuple of float
         ``((mu, sigma) of the local minimum, (mu, sigma) of the global minimum)``.
     estimator : str
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.estimators import basin_map
+    >>> result = basin_map("exact", torch.tensor([0.0, 2.0]), torch.tensor([1.0, 2.5]), num_steps=2000)
+    >>> [(round(m, 3), round(s, 3)) for m, s in result.minimizers]  # (local, global)
+    [(0.442, 0.606), (1.367, 1.962)]
     """
 
     mu: torch.Tensor
@@ -90,6 +98,14 @@ def basin_map(
         Labelling radius.
     seed : int
         Seed of the draws (a private generator state: the global one is restored afterwards).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.estimators import basin_map
+    >>> result = basin_map("exact", torch.tensor([0.0, 2.0]), torch.tensor([1.0, 2.5]), num_steps=2000)
+    >>> result.label.tolist()  # rows: sigma_0, columns: mu_0; 0 = local minimum, 1 = global
+    [[0, 1], [1, 1]]
     """
     if estimator not in ("score", "pathwise", "exact"):
         raise ValueError(f"estimator must be 'score', 'pathwise' or 'exact', got {estimator!r}")

@@ -100,6 +100,17 @@ def importance_weighted_bits_per_dim(
     -------
     Tensor
         ``(N,)`` float64 bits per dimension, one per image.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import importance_weighted_bits_per_dim, nice_mnist
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> images = torch.randint(0, 256, (4, 1, 4, 4), dtype=torch.uint8, generator=gen)
+    >>> model = nice_mnist(image_shape=(1, 4, 4), hidden=16, num_hidden_layers=1)
+    >>> bpd = importance_weighted_bits_per_dim(model, images, 64, generator=torch.Generator().manual_seed(0))
+    >>> [round(v, 1) for v in bpd.tolist()]
+    [7.7, 7.9, 7.7, 7.6]
     """
     if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
         raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")

@@ -82,6 +82,12 @@ def clopper_pearson(hits: int, n: int, level: float = 0.95) -> tuple[float, floa
         Number of trials $n \ge 1$.
     level : float
         Confidence level $\ell \in (0, 1)$.
+
+    Examples
+    --------
+    >>> from dnnf.rare_events import clopper_pearson
+    >>> [round(v, 4) for v in clopper_pearson(5, 100)], [round(v, 4) for v in clopper_pearson(0, 100)]
+    ([0.0164, 0.1128], [0.0, 0.0362])
     """
     hits, n = _check_counts(hits, n)
     level = _check_level(level)
@@ -106,6 +112,12 @@ def rule_of_three(n: int, level: float = 0.95) -> float:
 
     It solves $(1 - P_U)^n = 1 - \ell$. Since $-\log(1 - P) \ge P$, $P_U \le -\log(1-\ell)/n$, which is
     $2.996/n \approx 3/n$ at $\ell = 0.95$: the "rule of three".
+
+    Examples
+    --------
+    >>> from dnnf.rare_events import rule_of_three
+    >>> round(rule_of_three(1000), 6)  # about 3 / n
+    0.002991
     """
     _, n = _check_counts(0, n)
     level = _check_level(level)
