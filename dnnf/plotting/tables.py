@@ -1,7 +1,7 @@
 """Tables for the tutorials: shown as an HTML table in a notebook, as Markdown by ``print``.
 
 A table printed as text in a notebook reaches the book as a block of ``| a | b |`` lines; a ``Table``
-left as the last expression of a cell (or passed to ``display``, or shown with :meth:`Table.show`)
+left as the last expression of a cell (or passed to ``display``, or shown with `Table.show`)
 is rendered by Jupyter, Colab and the book as a real table, with numbers right-aligned.
 """
 
