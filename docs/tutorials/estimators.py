@@ -118,10 +118,10 @@ print("basin of (2, 2.5):", global_min)
 # Polyak average of the last 200 credited to the basin it lies in). Black line: the exact basin boundary;
 # dots: starts that SGD sends to the other minimum.
 
-# %%
+# %% alt="Three stacked maps of the (mu, sigma) plane, each a 41 by 31 grid of starting points coloured by the minimum they reach: exact gradient descent, then SGD with the pathwise and with the score-function estimator. The exact basin boundary is drawn as a black line on each; the few starts that SGD sends to the other minimum, marked by dots, lie next to that boundary."
 grid_mu, grid_sigma = torch.linspace(-1.5, 3.5, 41), torch.linspace(0.2, 3.5, 31)
 exact_map = basin_map("exact", grid_mu, grid_sigma, num_steps=2000)
-fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+fig, axes = plt.subplots(3, 1, figsize=(5.8, 11), sharex=True, layout="constrained")
 plot_basin_map(axes[0], exact_map, "exact gradient descent")
 for ax, estimator in zip(axes[1:], ("pathwise", "score"), strict=True):
     sgd_map = basin_map(estimator, grid_mu, grid_sigma, num_steps=400, seed=0)
