@@ -32,7 +32,11 @@ def _proof_pages() -> list[tuple[str, BeautifulSoup]]:
     for md in sorted((ROOT / "docs").rglob("*.md")):
         src = md.relative_to(ROOT / "docs").as_posix()
         if crossrefs.is_proof_page(src):
-            html = SITE / (src[: -len("index.md")] if src.endswith("index.md") else src[:-3] + "/") / "index.html"
+            html = (
+                SITE
+                / (src[: -len("index.md")] if src.endswith("index.md") else src[:-3] + "/")
+                / "index.html"
+            )
             pages.append((src, BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")))
     return pages
 
@@ -81,7 +85,11 @@ def test_exported_names_on_proof_pages_link_to_their_own_entry(pages):
             mentions += 1
             a = code.find_parent("a")
             name = target.rsplit(".", 1)[-1]
-            if a is not None and "/api/" in a.get("href", "") and a["href"].split("#")[-1].endswith(f".{name}"):
+            if (
+                a is not None
+                and "/api/" in a.get("href", "")
+                and a["href"].split("#")[-1].endswith(f".{name}")
+            ):
                 linked += 1
             else:
                 missed.append((src, code.get_text()))
@@ -100,4 +108,7 @@ def test_checked_by_entries_link_to_their_source(pages):
             if sibling.name == "a" and sibling.get_text().startswith("test_"):
                 entries.append(sibling["href"])
         assert entries, src
-        assert all(re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/blob/\w+/tests/test_\w+\.py#L\d+", h) for h in entries)
+        assert all(
+            re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/blob/\w+/tests/test_\w+\.py#L\d+", h)
+            for h in entries
+        )

@@ -41,7 +41,9 @@ def _markdown_extensions() -> tuple[list[str], dict]:
     return names, options
 
 
-def _page_facts() -> tuple[dict[str, set[str]], dict[str, dict[str, str]], dict[str, dict[str, str]], set[str]]:
+def _page_facts() -> tuple[
+    dict[str, set[str]], dict[str, dict[str, str]], dict[str, dict[str, str]], set[str]
+]:
     """Every id on each proof page (rendered with the book's Markdown settings), its results and notes."""
     names, options = _markdown_extensions()
     ids, results, untested, placeholders = {}, {}, {}, set()
@@ -85,9 +87,15 @@ def test_a_claim_on_a_missing_anchor_is_reported(facts, registry):
     bad = replace(registry.claims[0], targets=("projection/index.md#thm-99",))
     broken = claims.Registry([*registry.claims, bad])
     problems = claims.problems(broken, *facts)
-    assert any("declares claim 'projection/index.md#thm-99', but projection/index.md has no anchor" in p for p in problems)
+    assert any(
+        "declares claim 'projection/index.md#thm-99', but projection/index.md has no anchor" in p
+        for p in problems
+    )
     ghost = replace(bad, targets=("no-such-chapter/index.md#eq-1",))
-    assert any("there is no page 'no-such-chapter/index.md'" in p for p in claims.problems(claims.Registry([ghost]), *facts))
+    assert any(
+        "there is no page 'no-such-chapter/index.md'" in p
+        for p in claims.problems(claims.Registry([ghost]), *facts)
+    )
 
 
 def test_deleting_the_only_test_of_an_equation_is_reported(facts, registry):
@@ -105,9 +113,15 @@ def test_an_empty_placeholder_and_a_page_without_one_are_reported(facts, registr
     ids, results, untested, placeholders = facts
     only_projection = claims.Registry([c for c in registry.claims if c.anchors_on("projection/index.md")])
     problems = claims.problems(only_projection, ids, {}, {}, placeholders)
-    assert "flows/index.md: its 'Checked by' placeholder would be empty: no test declares a claim on it" in problems
+    assert (
+        "flows/index.md: its 'Checked by' placeholder would be empty: no test declares a claim on it"
+        in problems
+    )
     problems = claims.problems(registry, ids, {}, {}, placeholders - {"flows/index.md"})
-    assert "flows/index.md: tests declare claims on it, but it has no <!-- checked-by --> to list them" in problems
+    assert (
+        "flows/index.md: tests declare claims on it, but it has no <!-- checked-by --> to list them"
+        in problems
+    )
 
 
 def test_declarations_are_read_without_importing(tmp_path: Path):
@@ -121,7 +135,9 @@ def test_declarations_are_read_without_importing(tmp_path: Path):
         "def test_two():\n    pass\n"
     )
     registry = claims.read_claims(tmp_path / "tests", tmp_path)
-    assert registry.claims == [claims.Claim("test_one", "tests/test_x.py", 6, ("a/index.md#eq-1", "a/index.md"), "n")]
+    assert registry.claims == [
+        claims.Claim("test_one", "tests/test_x.py", 6, ("a/index.md#eq-1", "a/index.md"), "n")
+    ]
     assert registry.errors == ["tests/test_x.py:10: claim(...) takes string literals only"]
 
 
@@ -131,15 +147,24 @@ def test_checked_by_links_each_test_to_its_source_line(registry):
     listing = claims.render_checked_by(
         page, registry, {a.id: a.label for a in anchors}, {}, "https://github.com/o/r", "abc123"
     )
-    links = re.findall(r"\[`(test_\w+)`\]\(https://github\.com/o/r/blob/abc123/(tests/\S+?)#L(\d+)\)", listing)
+    links = re.findall(
+        r"\[`(test_\w+)`\]\(https://github\.com/o/r/blob/abc123/(tests/\S+?)#L(\d+)\)", listing
+    )
     assert len(links) == len(registry.for_page(page)) >= 25
     for name, file, line in links:
-        assert (ROOT / file).read_text(encoding="utf-8").split("\n")[int(line) - 1].lstrip().startswith(f"def {name}(")
+        assert (
+            (ROOT / file)
+            .read_text(encoding="utf-8")
+            .split("\n")[int(line) - 1]
+            .lstrip()
+            .startswith(f"def {name}(")
+        )
 
 
 # ------------------------------------------------------------------------------------- references
 def test_equations_and_theorems_get_ids_and_references_link_to_them():
-    md = "**Theorem 3 (rates).** Bound:\n\n$$\nf \\le g \\tag{15}\n$$\n\nBy (15)–(16) and Theorem 3, not $(15)$.\n"
+    md = "**Theorem 3 (rates).** Bound:\n\n$$\nf \\le g \\tag{15}\n$$\n\n"
+    md += "By (15)–(16) and Theorem 3, not $(15)$.\n"
     text, anchors = refs.assign_anchors(md)
     assert [(a.id, a.label) for a in anchors] == [("thm-3", "Theorem 3"), ("eq-15", "(15)")]
     assert "**Theorem 3 (rates).**{#thm-3 .dnnf-claim}" in text
@@ -152,7 +177,9 @@ def test_equations_and_theorems_get_ids_and_references_link_to_them():
 def test_references_leave_code_counts_and_other_pages_alone():
     md = "`f(3)` and 1036 (3) and **392** (0); (BPD) of the chapter; (3)\n"
     out = refs.link_references(md, {"eq-3", "eq-0"}, {"eq-bpd": "index.md"})
-    assert out == "`f(3)` and 1036 (3) and **392** (0); [(BPD)](index.md#eq-bpd) of the chapter; [(3)](#eq-3)\n"
+    assert (
+        out == "`f(3)` and 1036 (3) and **392** (0); [(BPD)](index.md#eq-bpd) of the chapter; [(3)](#eq-3)\n"
+    )
 
 
 def test_inline_code_naming_an_exported_object_links_to_its_entry():

@@ -60,7 +60,9 @@ def _is_claim_marker(node: ast.expr) -> bool:
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == "claim"
         and isinstance(node.func.value, ast.Attribute | ast.Name)
-        and (getattr(node.func.value, "attr", None) == "mark" or getattr(node.func.value, "id", None) == "mark")
+        and (
+            getattr(node.func.value, "attr", None) == "mark" or getattr(node.func.value, "id", None) == "mark"
+        )
     )
 
 
@@ -105,7 +107,12 @@ def source_url(repo_url: str, commit: str, claim: Claim) -> str:
 
 
 def render_checked_by(
-    page: str, registry: Registry, labels: dict[str, str], untested: dict[str, str], repo_url: str, commit: str
+    page: str,
+    registry: Registry,
+    labels: dict[str, str],
+    untested: dict[str, str],
+    repo_url: str,
+    commit: str,
 ) -> str:
     """The Markdown of a page's "Checked by" list: tests grouped by file, each linking to its source.
 
@@ -139,7 +146,7 @@ def _target_text(anchor: str, labels: dict[str, str]) -> str:
     label = labels.get(anchor)
     if label is None:
         return f"[§ {anchor.replace('-', ' ')}](#{anchor})"
-    return label if label.startswith("(") else f"[{label}](#{anchor})"
+    return label if re.fullmatch(r"\((\d+|[A-Z]{1,5})\)", label) else f"[{label}](#{anchor})"
 
 
 def problems(
@@ -169,7 +176,9 @@ def problems(
                 claimed[page].add(anchor)
     for page in sorted(placeholders):
         if not claimed.get(page):
-            found.append(f"{page}: its 'Checked by' placeholder would be empty: no test declares a claim on it")
+            found.append(
+                f"{page}: its 'Checked by' placeholder would be empty: no test declares a claim on it"
+            )
     for page in sorted(claimed):
         if page not in set(placeholders):
             found.append(f"{page}: tests declare claims on it, but it has no {PLACEHOLDER} to list them")
@@ -177,7 +186,9 @@ def problems(
         notes = untested.get(page, {})
         for anchor in notes:
             if anchor not in results:
-                found.append(f"{page}: an untested note names {anchor!r}, which is not a numbered result there")
+                found.append(
+                    f"{page}: an untested note names {anchor!r}, which is not a numbered result there"
+                )
         for anchor, label in results.items():
             if anchor.startswith("ex-"):
                 continue  # exercises carry their solutions; a test is welcome, not required

@@ -25,6 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from markdown.extensions.toc import slugify
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # hooks are loaded as lone modules
 import claims  # noqa: E402
 import refs  # noqa: E402
@@ -34,8 +36,8 @@ log = logging.getLogger("mkdocs.hooks.dnnf.crossrefs")
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PROOF = ("api/", "tutorials/")
 NUMBERING_NOTE = (
-    "Equations are numbered per page: (n) refers to equation n of this page, and every number and "
-    "result label links to it.{: .dnnf-numbering-note }"
+    "*Equations are numbered per page: a reference such as (3) means equation (3) of this page, and links "
+    "to it.*\n{: .dnnf-numbering-note }"
 )
 
 _state: dict = {}
@@ -113,6 +115,8 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
         return markdown
     markdown, anchors = refs.assign_anchors(markdown)
     labels = {a.id: a.label for a in anchors}
+    for title in re.findall(r"^#{2,6}[ \t]+(.+?)[ \t#]*$", markdown, re.M):
+        labels.setdefault(slugify(title.replace("`", ""), "-"), f"§ {title}")  # "Checked by" cites sections
     if claims.PLACEHOLDER in markdown:
         listing = claims.render_checked_by(
             src,

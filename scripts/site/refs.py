@@ -125,7 +125,9 @@ def assign_anchors(md: str) -> tuple[str, list[Anchor]]:
     def label(m: re.Match[str]) -> str:
         key = m.group("num") or slug(m.group("name"))
         shown = m.group("num") or f"({m.group('name')})"
-        anchors.append(Anchor(f"{KINDS[m.group('kind')]}-{key}", f"{m.group('kind')} {shown}", _line_of(md, m.start())))
+        anchors.append(
+            Anchor(f"{KINDS[m.group('kind')]}-{key}", f"{m.group('kind')} {shown}", _line_of(md, m.start()))
+        )
         return f"{m.group(0)}{{#{anchors[-1].id} .dnnf-claim}}"
 
     pieces = []
@@ -173,7 +175,9 @@ def exported_names(package_dir: Path) -> dict[str, str]:
         if any(part.startswith("_") and part != "__init__.py" for part in path.relative_to(root).parts):
             continue
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            if isinstance(node, ast.Assign) and any(
+                getattr(t, "id", None) == "__all__" for t in node.targets
+            ):
                 for name in ast.literal_eval(node.value):
                     current = names.get(name)
                     if current is None or module.count(".") < current.count("."):
