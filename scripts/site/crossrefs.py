@@ -111,8 +111,10 @@ def _add_numbering_note(md: str) -> str:
 
 def on_page_markdown(markdown, page, config, files, **kwargs):
     src = page.file.src_uri
-    if not is_proof_page(src):
+    if src.startswith(NOT_PROOF) or not src.endswith(".md"):
         return markdown
+    if not is_proof_page(src):  # the home page, "Run the tutorials locally": names link, nothing else
+        return refs.link_api_names(markdown, _state["exports"])[0]
     markdown, anchors = refs.assign_anchors(markdown)
     labels = {a.id: a.label for a in anchors}
     for title in re.findall(r"^#{2,6}[ \t]+(.+?)[ \t#]*$", markdown, re.M):
