@@ -174,6 +174,12 @@ def test_equations_and_theorems_get_ids_and_references_link_to_them():
     assert "**Theorem 3 (rates).**{#thm-3 .dnnf-claim}" in linked  # the label itself is not a reference
 
 
+def test_a_tag_written_in_math_is_linked_too():
+    text, anchors = refs.assign_anchors("$$\nx \\tag{$*$}\n$$\n\nby ($*$) and $(*)$\n")
+    assert [a.id for a in anchors] == ["eq-star"]
+    assert "by [($*$)](#eq-star) and $(*)$" in refs.link_references(text, {"eq-star"}, {})
+
+
 def test_references_leave_code_counts_and_other_pages_alone():
     md = "`f(3)` and 1036 (3) and **392** (0); (BPD) of the chapter; (3)\n"
     out = refs.link_references(md, {"eq-3", "eq-0"}, {"eq-bpd": "index.md"})

@@ -39,12 +39,14 @@ PROTECTED = re.compile(
     r"|(?P<heading>^\#{1,6}[ \t].*?$)"
     r"|(?P<code>(?P<bt>`+)(?!`).+?(?<!`)(?P=bt)(?!`))"
     r"|(?P<dmath>\$\$.*?\$\$)"
+    r"|(?P<mathtag>\(\$[^$\n]{1,6}\$\))"
     r"|(?P<imath>(?<![\\$])\$(?:[^$\\]|\\.)+?\$)"
     r"|(?P<link>!?\[[^\]\n]*\](?:\([^)\n]*\)|\[[^\]\n]*\])(?:\{[^}\n]*\})?)"
     r"|(?P<html><[A-Za-z/][^>\n]*>)"
     r"|(?P<label>" + LABEL.pattern + r"(?:\{[^}\n]*\})?)",
     re.S | re.M,
 )
+MATH_TAG = re.compile(r"\(\$[^$\n]{1,6}\$\)")
 EQ_REF = re.compile(r"\((?P<tag>\d+|[A-Z]{1,5})\)")
 THM_REF = re.compile(r"\b(?P<kind>" + "|".join(KINDS) + r"|exercise)\s+(?P<num>\d+|\([a-z]\))(?![\w.]\w)")
 
@@ -158,7 +160,14 @@ def link_references(md: str, ids: set[str], named: dict[str, str]) -> str:
         target = f"{KINDS[kind]}-{slug(m.group('num').strip('()'))}"
         return f"[{m.group(0)}](#{target})" if target in ids else m.group(0)
 
-    return "".join(THM_REF.sub(thm, EQ_REF.sub(eq, t)) if prose else t for prose, t in split_protected(md))
+    out = []
+    for prose, text in split_protected(md):
+        if prose:
+            text = THM_REF.sub(thm, EQ_REF.sub(eq, text))
+        elif MATH_TAG.fullmatch(text) and f"eq-{slug(text)}" in ids:
+            text = f"[{text}](#eq-{slug(text)})"  # "($*$)": a tag written in math
+        out.append(text)
+    return "".join(out)
 
 
 # ------------------------------------------------------------------------------------------ API names
