@@ -112,3 +112,13 @@ def test_checked_by_entries_link_to_their_source(pages):
             re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+/blob/\w+/tests/test_\w+\.py#L\d+", h)
             for h in entries
         )
+
+
+def test_every_exported_object_has_its_own_api_entry(pages):
+    names = refs.exported_names(ROOT / "dnnf")
+    ids = set()
+    for html in (SITE / "api").rglob("index.html"):
+        ids |= set(re.findall(r'id="(dnnf\.[\w.]+)"', html.read_text(encoding="utf-8")))
+    missing = [path for name, path in names.items() if not any(i.endswith(f".{name}") for i in ids)]
+    assert len(names) >= 100
+    assert missing == [], "exported but without an entry on the API pages (a docstring is needed)"
