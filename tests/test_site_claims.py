@@ -174,6 +174,20 @@ def test_equations_and_theorems_get_ids_and_references_link_to_them():
     assert "**Theorem 3 (rates).**{#thm-3 .dnnf-claim}" in linked  # the label itself is not a reference
 
 
+def test_exercises_written_as_a_numbered_list_get_ids():
+    md = "## Exercises\n\n1. Show it.\n\n2. And this,\n   see exercise 1.\n\n## Checked by\n\n1. not one\n"
+    text, anchors = refs.assign_anchors(md)
+    assert [a.id for a in anchors] == ["ex-1", "ex-2"]
+    assert '2. <span class="dnnf-claim" id="ex-2"></span>And this,' in text
+    assert "see [exercise 1](#ex-1)." in refs.link_references(text, {"ex-1", "ex-2"}, {})
+
+
+def test_a_display_with_two_tags_gets_two_ids():
+    text, anchors = refs.assign_anchors("$$\n\\begin{aligned} a \\tag{2} \\\\ b \\tag{3}\\end{aligned}\n$$\n")
+    assert [a.id for a in anchors] == ["eq-2", "eq-3"]
+    assert '<span class="dnnf-equation-anchor" id="eq-3"></span>' in text
+
+
 def test_a_tag_written_in_math_is_linked_too():
     text, anchors = refs.assign_anchors("$$\nx \\tag{$*$}\n$$\n\nby ($*$) and $(*)$\n")
     assert [a.id for a in anchors] == ["eq-star"]

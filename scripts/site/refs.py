@@ -109,12 +109,14 @@ def assign_anchors(md: str) -> tuple[str, list[Anchor]]:
             j += 1
         block = lines[i : j + 1]
         tags = TAG.findall("\n".join(block))
-        if len(tags) == 1:
+        if tags:
             indent = line[: len(line) - len(line.lstrip())]
-            anchor = Anchor(f"eq-{slug(tags[0])}", f"({tags[0]})", i + 1)
-            anchors.append(anchor)
-            # md_in_html keeps the equation Markdown; the wrapper survives KaTeX replacing the inner div
-            out.append(f'{indent}<div class="dnnf-equation" id="{anchor.id}" markdown>')
+            new = [Anchor(f"eq-{slug(tag)}", f"({tag})", i + 1) for tag in tags]
+            anchors.extend(new)
+            # md_in_html keeps the equation Markdown; the wrapper survives KaTeX replacing the inner div.
+            # The rows of a multi-line display after the first get empty anchors of their own.
+            out.append(f'{indent}<div class="dnnf-equation" id="{new[0].id}" markdown>')
+            out.extend(f'{indent}<span class="dnnf-equation-anchor" id="{a.id}"></span>' for a in new[1:])
             out.append("")
             out.extend(block)
             out.append("")
@@ -135,7 +137,27 @@ def assign_anchors(md: str) -> tuple[str, list[Anchor]]:
     pieces = []
     for prose, text in split_protected(md):
         pieces.append(LABEL.sub(label, text) if not prose and text.startswith("**") else text)
-    return "".join(pieces), sorted(anchors, key=lambda a: a.line)
+    md = "".join(pieces)
+    if not any(a.id.startswith("ex-") for a in anchors):
+        md = _number_listed_exercises(md, anchors)
+    return md, sorted(anchors, key=lambda a: a.line)
+
+
+def _number_listed_exercises(md: str, anchors: list[Anchor]) -> str:
+    """Exercises written as a numbered list under "## Exercises": item n gets the id ``ex-n``."""
+    lines = md.split("\n")
+    inside = False
+    for i, line in enumerate(lines):
+        if line.startswith("## "):
+            inside = line[3:].strip().lower() == "exercises"
+            continue
+        m = re.match(r"(\d+)\.\s", line) if inside else None
+        if m:
+            anchors.append(Anchor(f"ex-{m.group(1)}", f"Exercise {m.group(1)}", i + 1))
+            lines[i] = (
+                f'{line[: m.end()]}<span class="dnnf-claim" id="ex-{m.group(1)}"></span>{line[m.end() :]}'
+            )
+    return "\n".join(lines)
 
 
 def link_references(md: str, ids: set[str], named: dict[str, str]) -> str:
