@@ -146,7 +146,7 @@ def _target_text(anchor: str, labels: dict[str, str]) -> str:
     label = labels.get(anchor)
     if label is None:
         return f"[§ {anchor.replace('-', ' ')}](#{anchor})"
-    return label if re.fullmatch(r"\((\d+|[A-Z]{1,5})\)", label) else f"[{label}](#{anchor})"
+    return label if re.fullmatch(r"\((\d+[a-z]?|[A-Z]{1,5})\)", label) else f"[{label}](#{anchor})"
 
 
 def problems(

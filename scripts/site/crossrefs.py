@@ -96,7 +96,7 @@ def _named_tags(page: str) -> dict[str, str]:
     for other, results in _state["results"].items():
         if other != page and posixpath.dirname(other) == chapter:
             for anchor in results:
-                if anchor.startswith("eq-") and not re.fullmatch(r"eq-\d+", anchor):
+                if anchor.startswith("eq-") and not re.fullmatch(r"eq-\d+[a-z]?", anchor):
                     named[anchor] = posixpath.relpath(other, chapter)
     return named
 

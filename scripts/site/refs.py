@@ -47,7 +47,7 @@ PROTECTED = re.compile(
     re.S | re.M,
 )
 MATH_TAG = re.compile(r"\(\$[^$\n]{1,6}\$\)")
-EQ_REF = re.compile(r"\((?P<tag>\d+|[A-Z]{1,5})\)")
+EQ_REF = re.compile(r"\((?P<tag>\d+[a-z]?|[A-Z]{1,5})\)")
 THM_REF = re.compile(r"\b(?P<kind>" + "|".join(KINDS) + r"|exercise)\s+(?P<num>\d+|\([a-z]\))(?![\w.]\w)")
 
 
