@@ -149,7 +149,7 @@ def _number_listed_exercises(md: str, anchors: list[Anchor]) -> str:
     inside = False
     for i, line in enumerate(lines):
         if line.startswith("## "):
-            inside = line[3:].strip().lower() == "exercises"
+            inside = line[3:].strip().lower() in {"exercise", "exercises"}
             continue
         m = re.match(r"(\d+)\.\s", line) if inside else None
         if m:
