@@ -24,18 +24,17 @@ import torch
 
 __all__ = ["MNIST_FILES", "MNIST_MIRROR", "default_cache_dir", "dequantize", "load_mnist", "to_unit_interval"]
 
+#: Mirror of Yann LeCun's MNIST files (the one torchvision tries first).
 MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
-"""Mirror of Yann LeCun's MNIST files (the one torchvision tries first)."""
 
+#: File name and MD5 checksum of each full-MNIST file, keyed by (split, part). The MD5s are the ones
+#: torchvision lists in ``torchvision/datasets/mnist.py`` (``MNIST.resources``).
 MNIST_FILES: dict[tuple[str, str], tuple[str, str]] = {
     ("train", "images"): ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
     ("train", "labels"): ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
     ("test", "images"): ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
     ("test", "labels"): ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
 }
-"""File name and MD5 checksum of each full-MNIST file, keyed by (split, part). The MD5s are the ones
-torchvision lists in ``torchvision/datasets/mnist.py`` (``MNIST.resources``).
-"""
 
 _NUM_LEVELS = 256
 # In each digit class of the offline subset (500 images per class), every fifth image in file order

@@ -186,7 +186,6 @@ MODELS: dict[str, Callable[..., NormalizingFlow]] = {
     "glow_mnist": glow_mnist,
     "flow_2d": flow_2d,
 }
-"""The model constructors by name: what ``build_model`` looks ``config["name"]`` up in."""
 
 
 def build_model(config: dict) -> NormalizingFlow:

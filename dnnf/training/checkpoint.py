@@ -22,8 +22,8 @@ import torch
 
 __all__ = ["CHECKPOINT_NAME", "check_config", "load_checkpoint", "save_checkpoint"]
 
+#: File name of the checkpoint inside an output folder.
 CHECKPOINT_NAME = "checkpoint.pt"
-"""File name of the checkpoint inside an output folder."""
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> Path:

@@ -23,6 +23,8 @@ from dnnf.training.loop import train_flow
 
 __all__ = ["PRETRAINED_RECIPES", "load_or_train_mnist_flow", "pretrained_checkpoint_path"]
 
+#: How each pretrained model is built and trained. The version tag is part of the cache path, so a
+#: changed recipe never loads a checkpoint trained with an old one.
 PRETRAINED_RECIPES: dict[str, dict] = {
     "nice": {
         "version": 1,
@@ -67,9 +69,6 @@ PRETRAINED_RECIPES: dict[str, dict] = {
                   "noise_std": 0.1},
     },
 }  # fmt: skip
-"""How each pretrained model is built and trained. The version tag is part of the cache path, so a
-changed recipe never loads a checkpoint trained with an old one.
-"""
 
 
 @contextmanager

@@ -193,19 +193,25 @@ def link_references(md: str, ids: set[str], named: dict[str, str]) -> str:
 
 
 # ------------------------------------------------------------------------------------------ API names
-def exported_names(package_dir: Path) -> dict[str, str]:
-    """Map every name in a ``__all__`` of the package (read with ``ast``, no import) to its public path.
+def exported_names(package_dir: Path, documented_only: bool = True) -> dict[str, str]:
+    """Map every documented name in a ``__all__`` of the package to its public path (read with ``ast``).
 
     A name exported by a package and by one of its modules maps to the package: ``project_box`` ->
-    ``dnnf.projection.project_box``, which mkdocstrings resolves to the object's own entry.
+    ``dnnf.projection.project_box``, which mkdocstrings resolves to the object's own entry. Only objects
+    with a docstring are listed unless ``documented_only`` is false: mkdocstrings gives the others no
+    entry, so there is nothing to link to.
     """
     names: dict[str, str] = {}
+    documented: set[str] = set()
     root = package_dir.parent
     for path in sorted(package_dir.rglob("*.py")):
-        module = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
-        if any(part.startswith("_") and part != "__init__.py" for part in path.relative_to(root).parts):
+        rel = path.relative_to(root)
+        module = ".".join(rel.with_suffix("").parts).removesuffix(".__init__")
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        documented |= _documented(body)
+        if any(part.startswith("_") and part != "__init__.py" for part in rel.parts):
             continue
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in body:
             if isinstance(node, ast.Assign) and any(
                 getattr(t, "id", None) == "__all__" for t in node.targets
             ):
@@ -213,7 +219,21 @@ def exported_names(package_dir: Path) -> dict[str, str]:
                     current = names.get(name)
                     if current is None or module.count(".") < current.count("."):
                         names[name] = f"{module}.{name}"
-    return names
+    return {name: path for name, path in names.items() if name in documented or not documented_only}
+
+
+def _documented(body: list[ast.stmt]) -> set[str]:
+    """Module-level functions, classes and constants that carry a docstring."""
+    found = set()
+    for node, after in zip(body, [*body[1:], None], strict=True):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if ast.get_docstring(node) is not None:
+                found.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(after, ast.Expr):
+            if isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return found
 
 
 LINKED_CODE = re.compile(r"\[`(?P<code>[^`\n]+)`\]\((?P<href>[^)#\s]*api/[^)\s]*)\)")
