@@ -167,11 +167,11 @@ def test_equations_and_theorems_get_ids_and_references_link_to_them():
     md += "By (15)–(16) and Theorem 3, not $(15)$.\n"
     text, anchors = refs.assign_anchors(md)
     assert [(a.id, a.label) for a in anchors] == [("thm-3", "Theorem 3"), ("eq-15", "(15)")]
-    assert "**Theorem 3 (rates).**{#thm-3 .dnnf-claim}" in text
+    assert "**[Theorem 3 (rates).](#thm-3)**{#thm-3 .dnnf-claim}" in text
     assert '<div class="dnnf-equation" id="eq-15" markdown>' in text
     linked = refs.link_references(text, {"thm-3", "eq-15"}, {})
     assert "By [(15)](#eq-15)–(16) and [Theorem 3](#thm-3), not $(15)$." in linked
-    assert "**Theorem 3 (rates).**{#thm-3 .dnnf-claim}" in linked  # the label itself is not a reference
+    assert "**[Theorem 3 (rates).](#thm-3)**{#thm-3" in linked  # the label is not linked twice
 
 
 def test_exercises_written_as_a_numbered_list_get_ids():

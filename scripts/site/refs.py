@@ -132,7 +132,8 @@ def assign_anchors(md: str) -> tuple[str, list[Anchor]]:
         anchors.append(
             Anchor(f"{KINDS[m.group('kind')]}-{key}", f"{m.group('kind')} {shown}", _line_of(md, m.start()))
         )
-        return f"{m.group(0)}{{#{anchors[-1].id} .dnnf-claim}}"
+        # the label links to itself, so a reader can copy the link to "Theorem 3" of this page
+        return f"**[{m.group(0)[2:-2]}](#{anchors[-1].id})**{{#{anchors[-1].id} .dnnf-claim}}"
 
     pieces = []
     for prose, text in split_protected(md):
