@@ -202,6 +202,12 @@ def test_references_leave_code_counts_and_other_pages_alone():
     )
 
 
+def test_chapter_equation_links_to_the_chapter_page():
+    md = "its variance (chapter equation (5)) and its own (5)\n"
+    out = refs.link_references(md, {"eq-5"}, {}, ("index.md", {"eq-5"}))
+    assert out == "its variance (chapter equation [(5)](index.md#eq-5)) and its own [(5)](#eq-5)\n"
+
+
 def test_inline_code_naming_an_exported_object_links_to_its_entry():
     names = refs.exported_names(ROOT / "dnnf")
     assert names["project_box"] == "dnnf.projection.project_box"

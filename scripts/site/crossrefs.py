@@ -36,8 +36,8 @@ log = logging.getLogger("mkdocs.hooks.dnnf.crossrefs")
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PROOF = ("api/", "tutorials/")
 NUMBERING_NOTE = (
-    "*Equations are numbered per page: a reference such as (3) means equation (3) of this page, and links "
-    "to it.*\n{: .dnnf-numbering-note }"
+    "*Equations are numbered {how}: a reference such as (3) means equation (3) of this {scope}, and "
+    "links to it.*\n{{: .dnnf-numbering-note }}"
 )
 
 _state: dict = {}
@@ -89,24 +89,48 @@ def on_files(files, config, **kwargs):
     return files
 
 
-def _named_tags(page: str) -> dict[str, str]:
-    """Named equation tags (``eq-bpd``) of the other pages in this page's chapter -> relative URL."""
+def _siblings(page: str) -> dict[str, dict[str, str]]:
+    """The results of the other proof pages in this page's chapter (folder)."""
     chapter = posixpath.dirname(page)
-    named = {}
-    for other, results in _state["results"].items():
-        if other != page and posixpath.dirname(other) == chapter:
-            for anchor in results:
-                if anchor.startswith("eq-") and not re.fullmatch(r"eq-\d+[a-z]?", anchor):
-                    named[anchor] = posixpath.relpath(other, chapter)
-    return named
+    return {o: r for o, r in _state["results"].items() if o != page and posixpath.dirname(o) == chapter}
 
 
-def _add_numbering_note(md: str) -> str:
+def _elsewhere(page: str) -> dict[str, str]:
+    """Equation ids this page lacks and exactly one other page of its chapter has -> relative URL."""
+    own = _state["results"].get(page, {})
+    where: dict[str, list[str]] = {}
+    for other, results in _siblings(page).items():
+        for anchor in results:
+            if anchor.startswith("eq-") and anchor not in own:
+                where.setdefault(anchor, []).append(other)
+    chapter = posixpath.dirname(page)
+    return {a: posixpath.relpath(o[0], chapter) for a, o in where.items() if len(o) == 1}
+
+
+def _chapter(page: str) -> tuple[str, set[str]] | None:
+    index = posixpath.join(posixpath.dirname(page), "index.md")
+    if index == page or index not in _state["results"]:
+        return None
+    return "index.md", set(_state["results"][index])
+
+
+def _numbering_note(page: str) -> str:
+    own = {a for a in _state["results"].get(page, {}) if re.fullmatch(r"eq-\d+[a-z]?", a)}
+    others = {a for r in _siblings(page).values() for a in r if re.fullmatch(r"eq-\d+[a-z]?", a)}
+    if not own:  # named tags only, as in the flows chapter
+        first = next(label for a, label in _state["results"][page].items() if a.startswith("eq-"))
+        return f"*Equations are labelled by name, such as {first}, and every such label links to its equation.*\n{{: .dnnf-numbering-note }}"
+    if others and not own & others:  # the chapter numbers its equations through its pages
+        return NUMBERING_NOTE.format(how="through the chapter's pages", scope="chapter")
+    return NUMBERING_NOTE.format(how="per page", scope="page")
+
+
+def _add_numbering_note(md: str, note: str) -> str:
     lines = md.split("\n")
     for i, line in enumerate(lines):
         if line.startswith("# "):
-            return "\n".join([*lines[: i + 1], "", NUMBERING_NOTE, *lines[i + 1 :]])
-    return "\n".join([NUMBERING_NOTE, "", md])
+            return "\n".join([*lines[: i + 1], "", note, *lines[i + 1 :]])
+    return "\n".join([note, "", md])
 
 
 def on_page_markdown(markdown, page, config, files, **kwargs):
@@ -129,10 +153,10 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
             _state["commit"],
         )
         markdown = markdown.replace(claims.PLACEHOLDER, listing)
-    markdown = refs.link_references(markdown, set(labels), _named_tags(src))
+    markdown = refs.link_references(markdown, set(labels), _elsewhere(src), _chapter(src))
     markdown, _ = refs.link_api_names(markdown, _state["exports"])
     if any(a.is_equation for a in anchors):
-        markdown = _add_numbering_note(markdown)
+        markdown = _add_numbering_note(markdown, _numbering_note(src))
     return markdown
 
 

@@ -161,21 +161,28 @@ def _number_listed_exercises(md: str, anchors: list[Anchor]) -> str:
     return "\n".join(lines)
 
 
-def link_references(md: str, ids: set[str], named: dict[str, str]) -> str:
+def link_references(
+    md: str, ids: set[str], elsewhere: dict[str, str], chapter: tuple[str, set[str]] | None = None
+) -> str:
     """Turn ``(15)``, ``Theorem 3``, ``exercise 1`` in prose into links to ``#eq-15`` etc.
 
-    ``ids`` are the anchors of this page; ``named`` maps a named tag's id (``eq-bpd``) to the page that
-    defines it, relative to this page (``index.md``), for references across pages of a chapter.
+    ``ids`` are the anchors of this page. ``elsewhere`` maps an equation id that this page lacks and
+    exactly one other page of the chapter has (``eq-bpd``, or ``eq-9`` where a chapter numbers through
+    its pages) to that page's URL relative to this one. ``chapter`` is the chapter page's URL and ids,
+    for "chapter equation (5)" on a section page that has a (5) of its own.
     """
 
     def eq(m: re.Match[str]) -> str:
         target = f"eq-{slug(m.group('tag'))}"
-        if re.search(r"[\d*]\s*$", m.string[max(0, m.start() - 3) : m.start()]):
+        before = m.string[max(0, m.start() - 20) : m.start()]
+        if re.search(r"[\d*]\s*$", before):
             return m.group(0)  # "1036 (3)", "**392** (0)": a count in brackets after a number
+        if chapter is not None and target in chapter[1] and re.search(r"chapter(?: equation|'s)\s*$", before):
+            return f"[{m.group(0)}]({chapter[0]}#{target})"
         if target in ids:
             return f"[{m.group(0)}](#{target})"
-        if target in named:
-            return f"[{m.group(0)}]({named[target]}#{target})"
+        if target in elsewhere:
+            return f"[{m.group(0)}]({elsewhere[target]}#{target})"
         return m.group(0)
 
     def thm(m: re.Match[str]) -> str:
