@@ -155,7 +155,9 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
         markdown = markdown.replace(claims.PLACEHOLDER, listing)
     markdown = refs.link_references(markdown, set(labels), _elsewhere(src), _chapter(src))
     markdown, _ = refs.link_api_names(markdown, _state["exports"])
-    if any(a.is_equation for a in anchors):
+    if any(a.is_equation for a in anchors) and not re.search(
+        r"[Ee]quations are (numbered|labelled)", markdown
+    ):
         markdown = _add_numbering_note(markdown, _numbering_note(src))
     return markdown
 
