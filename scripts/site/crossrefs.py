@@ -156,7 +156,7 @@ def on_page_markdown(markdown, page, config, files, **kwargs):
     markdown = refs.link_references(markdown, set(labels), _elsewhere(src), _chapter(src))
     markdown, _ = refs.link_api_names(markdown, _state["exports"])
     if any(a.is_equation for a in anchors) and not re.search(
-        r"[Ee]quations are (numbered|labelled)", markdown
+        r"equations\s+are\s+(numbered|labelled)", markdown, re.I
     ):
         markdown = _add_numbering_note(markdown, _numbering_note(src))
     return markdown
