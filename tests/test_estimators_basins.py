@@ -9,6 +9,10 @@ MU = torch.linspace(-1.5, 3.5, 11)
 SIGMA = torch.linspace(0.2, 3.5, 9)
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#which-minimum-the-reference-solution-finds",
+    note="the basin map",
+)
 def test_exact_basin_map_matches_basin_minimizer():
     """docs/estimators/gaussian-objective.md, 'Which minimum the seed finds' (basin map): every start's label
     from batched exact descent is the minimum that basin_minimizer (descent + Newton, one start at a time)
@@ -26,6 +30,10 @@ def test_exact_basin_map_matches_basin_minimizer():
     assert int(starts.label[0, 0]) == 0 and int(starts.label[1, 1]) == 1
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#which-minimum-the-reference-solution-finds",
+    note="the basin map",
+)
 @pytest.mark.slow
 @pytest.mark.parametrize("estimator", ["pathwise", "score"])
 def test_sgd_basin_map_mostly_agrees_with_exact_descent(estimator):
@@ -40,6 +48,7 @@ def test_sgd_basin_map_mostly_agrees_with_exact_descent(estimator):
     assert int(starts.label[0, 0]) == 0 and int(starts.label[1, 1]) == 1
 
 
+@pytest.mark.claim("estimators/gaussian-objective.md", note="input checks")
 def test_basin_map_rejects_bad_input():
     """Bad input names the argument."""
     with pytest.raises(ValueError, match="estimator"):

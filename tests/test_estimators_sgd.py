@@ -17,6 +17,10 @@ LOCAL_MIN = (0.44229748832082, 0.60649502493158)
 GLOBAL_MIN = (1.36669929517147, 1.96219822814220)
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#which-minimum-the-reference-solution-finds",
+    note="the basins of the two starting points",
+)
 def test_basins_of_the_two_starts():
     """gaussian-objective.md, "Which minimum": exact descent from (0, 1) ends at the local minimum.
 
@@ -28,6 +32,7 @@ def test_basins_of_the_two_starts():
         assert abs(mu - ref[0]) < 1e-10 and abs(sigma - ref[1]) < 1e-10
 
 
+@pytest.mark.claim("estimators/gaussian-objective.md#eq-6", note="with both estimators, from both starts")
 @pytest.mark.parametrize(
     "estimator, baseline, start, num_samples, num_steps, tol",
     [
@@ -54,6 +59,10 @@ def test_sgd_reaches_basin_minimizer(estimator, baseline, start, num_samples, nu
     assert error < tol, (estimator, start, error)
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#stochastic-gradient-descent",
+    note="the helpers behind the iteration counts",
+)
 def test_exact_descent_is_deterministic_and_reaches_target():
     """The 'exact' estimator is plain gradient descent: it converges and iterations_to_reach counts it."""
     target = basin_minimizer(0.0, 1.0)
@@ -64,6 +73,10 @@ def test_exact_descent_is_deterministic_and_reaches_target():
     assert math.hypot(float(run.mu[k - 1]) - target[0], float(run.sigma[k - 1]) - target[1]) >= 1e-2
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#stochastic-gradient-descent",
+    note="the helpers behind the iteration counts",
+)
 def test_running_average_and_reach_edge_cases():
     """running_average averages from `start` on; iterations_to_reach is None when the run ends outside."""
     traj = Trajectory(torch.tensor([0.0, 2.0, 4.0, 6.0]), torch.tensor([1.0, 1.0, 3.0, 3.0]), "exact")

@@ -49,6 +49,10 @@ def _exact_log_pmf(model: NormalizingFlow, images: torch.Tensor) -> torch.Tensor
     return torch.log(_cdf(model, (k + 1) / 256) - _cdf(model, k / 256)).sum(1)
 
 
+@pytest.mark.claim(
+    "flows/index.md#dequantization-the-logit-transform-and-bits-per-dimension",
+    note="$Z < 1$ with the logit ($0.99353$ for two pixels), by quadrature of `log_prob` and in closed form",
+)
 def test_logit_model_leaves_mass_outside_the_unit_cube():
     """docs/flows/index.md, 'Bits per dimension': with the logit (alpha = 0.05) the density lives on
     (-0.0556, 1.0556)^D, so sum_k P(k) = int_[0,1]^D p_X < 1: for the 2-pixel logit + standard normal
@@ -73,6 +77,7 @@ def test_logit_model_leaves_mass_outside_the_unit_cube():
     assert float(closed_form) < 0.995
 
 
+@pytest.mark.claim("flows/index.md#eq-iw", note="against the exact $P(k)$ of a 2-pixel model")
 def test_importance_weighted_bound_with_one_sample_is_the_usual_bound():
     """docs/flows/index.md, (IW): S = 1 is bits_per_dim of one dequantised copy (same noise)."""
     model = _two_pixel_model(scale=30.0)
@@ -83,6 +88,7 @@ def test_importance_weighted_bound_with_one_sample_is_the_usual_bound():
         torch.testing.assert_close(iw, bits_per_dim(model.log_prob(x), num_dims=2), rtol=0, atol=1e-9)
 
 
+@pytest.mark.claim("flows/index.md#eq-iw", note="against the exact $P(k)$ of a 2-pixel model")
 @pytest.mark.slow
 def test_importance_weighted_bound_tightens_and_converges_to_the_code_length():
     """docs/flows/index.md, (IW): for a 2-pixel model whose density varies within a pixel bin, the mean
@@ -110,6 +116,10 @@ def test_importance_weighted_bound_tightens_and_converges_to_the_code_length():
     assert (far - exact)[1] < 0.5 * (by_s[32].mean(0) - exact)[1]
 
 
+@pytest.mark.claim(
+    "flows/index.md#dequantization-the-logit-transform-and-bits-per-dimension",
+    note="samples the model can score",
+)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("alpha", [0.05, 0.3, 1e-3])
 def test_logit_inverse_never_leaves_the_domain(dtype, alpha):
@@ -128,6 +138,10 @@ def test_logit_inverse_never_leaves_the_domain(dtype, alpha):
     torch.testing.assert_close(layer.inverse(layer(pixels)[0]), pixels, rtol=0, atol=tol)
 
 
+@pytest.mark.claim(
+    "flows/index.md#dequantization-the-logit-transform-and-bits-per-dimension",
+    note="samples the model can score",
+)
 def test_samples_of_a_model_with_large_logits_can_be_scored():
     """docs/flows/index.md, 'Logit transform': a float32 model whose inverse amplifies the latent 40-fold
     (pixels at logits far beyond 17) samples images that its own log_prob scores finitely."""
@@ -142,6 +156,10 @@ def test_samples_of_a_model_with_large_logits_can_be_scored():
         assert torch.isfinite(model.log_prob(x)).all()
 
 
+@pytest.mark.claim(
+    "flows/index.md#dequantization-the-logit-transform-and-bits-per-dimension",
+    note="samples the model can score",
+)
 @pytest.mark.slow
 @pytest.mark.skipif(not pretrained_checkpoint_path("glow").is_file(), reason="the trained Glow is not cached")
 def test_trained_glow_scores_its_own_samples():

@@ -65,6 +65,12 @@ def _slsqp(q: torch.Tensor, b: torch.Tensor, kwargs: dict) -> torch.Tensor:
     return torch.tensor(res.x)
 
 
+@pytest.mark.claim(
+    "projection/index.md#eq-12",
+    "projection/index.md#eq-13",
+    "projection/index.md#thm-5",
+    note="against SLSQP, four sets",
+)
 @pytest.mark.parametrize("name", PROJECTIONS)
 def test_converges_to_the_constrained_minimiser(name):
     """docs/projection/index.md, eqs. (12)-(13) and Theorem 4: with t = 1/L the method stops at a point with
@@ -81,6 +87,7 @@ def test_converges_to_the_constrained_minimiser(name):
     torch.testing.assert_close(project(res.x - grad / lip), res.x, atol=1e-9, rtol=0)
 
 
+@pytest.mark.claim("projection/index.md#eq-14", "projection/index.md#thm-5")
 def test_stationarity_inequality_at_the_solution():
     """docs/projection/index.md, eq. (14): <grad f(x*), z - x*> >= 0 for feasible z at the PGD limit."""
     f, q, b, _, lip = _quadratic(seed=11)
@@ -92,6 +99,7 @@ def test_stationarity_inequality_at_the_solution():
     assert float(((z - res.x) @ (q @ res.x - b)).min()) >= -1e-9
 
 
+@pytest.mark.claim("projection/index.md#eq-12", note=r"with $f = \frac12\|x - c\|^2$")
 def test_one_step_for_the_distance_objective():
     """docs/projection/index.md, eq. (12): for f = 1/2 ||x - c||^2 (L = 1), one step with t = 1
     lands on P(c)."""
@@ -103,6 +111,7 @@ def test_one_step_for_the_distance_objective():
     torch.testing.assert_close(res.x, project_simplex(c), atol=1e-15, rtol=0)
 
 
+@pytest.mark.claim("projection/index.md#eq-15", "projection/index.md#thm-6", note="for a non-convex $f$")
 def test_sufficient_decrease_nonconvex():
     """docs/projection/index.md, eq. (15): f(x_{k+1}) <= f(x_k) - t/2 ||G_t(x_k)||^2 for t <= 1/L,
     here with a nonconvex f.
@@ -121,6 +130,7 @@ def test_sufficient_decrease_nonconvex():
     assert bool((fs[1:] <= fs[:-1] - 0.5 * t * gms[:-1] ** 2 + 1e-12).all())
 
 
+@pytest.mark.claim("projection/index.md#eq-16", "projection/index.md#thm-6", note="at every iterate")
 def test_sublinear_rate_bound_convex():
     """docs/projection/index.md, eq. (16): f(x_k) - f* <= L ||x_0 - x*||^2 / (2k) for convex f, t = 1/L.
 
@@ -139,6 +149,11 @@ def test_sublinear_rate_bound_convex():
     assert bool((gap <= lip * float(((res.x_history[0] - ref.x) ** 2).sum()) / (2 * k) + 1e-12).all())
 
 
+@pytest.mark.claim(
+    "projection/index.md#eq-17",
+    "projection/index.md#thm-6",
+    note="at every iterate, four sets",
+)
 @pytest.mark.parametrize("name", PROJECTIONS)
 def test_linear_rate_strongly_convex(name):
     """docs/projection/index.md, eq. (17): ||x_k - x*|| <= (1 - mu/L)^k ||x_0 - x*|| for mu-strongly
@@ -153,6 +168,10 @@ def test_linear_rate_strongly_convex(name):
     assert bool((dist <= bound + 1e-10).all())
 
 
+@pytest.mark.claim(
+    "projection/index.md#projected-gradient-descent",
+    note="the backtracking rule of \"Step sizes\"",
+)
 def test_backtracking_finds_a_valid_step():
     """docs/projection/index.md, "Step sizes": without step_size, backtracking keeps t_k >= beta/L, is
     non-increasing, gives sufficient decrease (15) and reaches the same minimiser as t = 1/L."""
@@ -174,6 +193,7 @@ def test_backtracking_finds_a_valid_step():
     )
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 def test_explicit_gradient_and_batched_problems():
     """A user gradient gives the same run as autograd; a batch of independent problems (sum of objectives)
     equals solving each problem alone."""
@@ -199,6 +219,7 @@ def test_explicit_gradient_and_batched_problems():
         torch.testing.assert_close(auto.x[i], alone.x, atol=1e-10, rtol=0)
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 def test_histories_and_options():
     """Histories have K + 1 entries; x_0 is the projected start; record_x=False keeps no iterates."""
     f, _, _, _, lip = _quadratic(seed=15)
@@ -220,6 +241,7 @@ def test_histories_and_options():
     assert zero.num_steps == 0 and torch.equal(zero.x, project_simplex(x0))
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 def test_too_long_step_is_reported():
     """A step far above 2/L makes the iterates blow up: the method stops with a clear error, not NaNs."""
     with pytest.raises(FloatingPointError, match="step size is too large"):
@@ -228,6 +250,7 @@ def test_too_long_step_is_reported():
         )
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
@@ -254,6 +277,7 @@ def test_errors_name_the_argument(kwargs, exc, match):
         projected_gradient_descent(args.pop("f"), args.pop("x0"), args.pop("project"), **args)
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 def test_constant_objective_stops_at_once():
     """A constant f has zero gradient: the projected start is already a fixed point (G_t = 0)."""
     res = projected_gradient_descent(

@@ -11,6 +11,7 @@ from scipy import stats
 from dnnf.rare_events import GamblersRuin, clopper_pearson, plain_monte_carlo, rule_of_three
 
 
+@pytest.mark.claim("rare-events/index.md#eq-14", note="against scipy")
 @pytest.mark.parametrize(
     "hits,n", [(0, 1), (1, 1), (0, 3000), (1, 3000), (7, 50), (50, 50), (49, 50), (3, 10**7), (5000, 10**4)]
 )
@@ -26,6 +27,7 @@ def test_clopper_pearson_matches_beta_quantiles(hits, n, level):
     assert upper == pytest.approx(ref_upper, rel=1e-9)
 
 
+@pytest.mark.claim("rare-events/index.md#eq-14", note="against scipy")
 @settings(max_examples=40, deadline=None)
 @given(n=st.integers(1, 400), frac=st.floats(0, 1), level=st.floats(0.5, 0.999))
 def test_clopper_pearson_matches_scipy_binomtest(n, frac, level):
@@ -37,6 +39,10 @@ def test_clopper_pearson_matches_scipy_binomtest(n, frac, level):
     assert upper == pytest.approx(ci.high, rel=1e-7, abs=1e-12)
 
 
+@pytest.mark.claim(
+    "rare-events/index.md#error-bars-and-an-effective-sample-size-that-means-something",
+    note="the rule of three",
+)
 def test_rule_of_three_and_the_zero_hit_interval_at_3000_paths():
     """docs/rare-events/index.md, 'Why plain Monte Carlo is blind': 3,000 paths with no hit give the
     one-sided 95% bound 1 - 0.05^(1/3000) = 9.98e-4 <= 3/3000, and the two-sided exact interval
@@ -52,6 +58,7 @@ def test_rule_of_three_and_the_zero_hit_interval_at_3000_paths():
     assert clopper_pearson(result.num_hits, result.num_paths)[1] > 2.39e-6
 
 
+@pytest.mark.claim("rare-events/index.md#eq-14", note="coverage by exact summation")
 def test_clopper_pearson_coverage_is_at_least_nominal():
     """eq. (14): exact coverage, computed by summing the binomial pmf over all outcomes, is >= 95% for
     several P (the normal interval falls far below it for small n P)."""
@@ -62,6 +69,7 @@ def test_clopper_pearson_coverage_is_at_least_nominal():
         assert float(pmf[covered].sum()) >= 0.95
 
 
+@pytest.mark.claim("rare-events/index.md", note="input checks")
 @pytest.mark.parametrize(
     "args,error",
     [
