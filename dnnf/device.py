@@ -1,7 +1,7 @@
 """The one place where dnnf decides which device to run on.
 
-Tutorials, scripts and benchmarks call :func:`default_device` so that the GPU job of the CI and a
-reader's laptop run exactly the same code; only the environment variable ``DNNF_DEVICE`` differs.
+Tutorials, scripts and benchmarks call [`default_device`][dnnf.device.default_device] so that the GPU job of
+the CI and a reader's laptop run exactly the same code; only the environment variable ``DNNF_DEVICE`` differs.
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ def default_device() -> torch.device:
     ValueError
         If ``DNNF_DEVICE`` is none of the accepted values; ``RuntimeError`` if it names a device this
         machine does not have.
+
+    Examples
+    --------
+    >>> from dnnf.device import default_device
+    >>> model_device = default_device()  # torch.device('cpu') unless DNNF_DEVICE says otherwise
+    >>> model_device.type in ("cpu", "cuda")
+    True
     """
     raw = os.environ.get("DNNF_DEVICE", "cpu")
     name = raw.strip().lower() or "cpu"

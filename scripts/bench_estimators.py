@@ -87,11 +87,12 @@ def iterations(seeds: int) -> None:
     print("3. Iterations to stay within 1e-2 of the basin's exact minimiser (averaged SGD, step 0.1,")
     print("   averaging after 300 steps; median over seeds; '>K' = not reached in K steps)")
     setups = [((0.0, 1.0), 32, 3000), ((2.0, 2.5), 256, 4000)]
-    for start, n_samples, n_steps in setups:
+    for start, num_samples, num_steps in setups:
         target = basin_minimizer(*start)
-        exact = optimize_gaussian_objective("exact", *start, lr=0.1, n_steps=n_steps)
+        exact = optimize_gaussian_objective("exact", *start, lr=0.1, num_steps=num_steps)
         print(
-            f"   start {start} -> minimiser ({target[0]:.6f}, {target[1]:.6f}), {n_samples} draws per step; "
+            f"   start {start} -> minimiser ({target[0]:.6f}, {target[1]:.6f}), "
+            f"{num_samples} draws per step; "
             f"exact gradient descent: {iterations_to_reach(exact, target, 1e-2)} steps"
         )
         for estimator, baseline in ESTIMATORS:
@@ -99,13 +100,13 @@ def iterations(seeds: int) -> None:
             for seed in range(seeds):
                 torch.manual_seed(seed)
                 raw = optimize_gaussian_objective(
-                    estimator, *start, lr=0.1, n_steps=n_steps, n_samples=n_samples, baseline=baseline
+                    estimator, *start, lr=0.1, num_steps=num_steps, num_samples=num_samples, baseline=baseline
                 )
                 k = iterations_to_reach(running_average(raw, 300), target, 1e-2)
                 counts.append(math.inf if k is None else k)
-            shown = ", ".join(f">{n_steps}" if math.isinf(c) else str(c) for c in counts)
+            shown = ", ".join(f">{num_steps}" if math.isinf(c) else str(c) for c in counts)
             med = statistics.median(counts)
-            med_s = f">{n_steps}" if math.isinf(med) else f"{med:.0f}"
+            med_s = f">{num_steps}" if math.isinf(med) else f"{med:.0f}"
             print(f"      {label(estimator, baseline):28s} median {med_s:>6s}   (seeds: {shown})")
 
 

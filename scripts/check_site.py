@@ -18,7 +18,9 @@ they would in production. One browser opens every ``*.html`` file and collects, 
 * ``http-error`` / ``request-failed``: a resource of the site that is missing or fails;
 * ``missing-figure``: a tutorial page (under ``tutorials/``) without a loaded image in a notebook output;
 * ``broken-link`` / ``broken-anchor``: an ``a[href]`` into the site whose file (or ``#id``) does not exist;
-* ``broken-image``: an ``img`` that did not load.
+* ``broken-image``: an ``img`` that did not load;
+* the reader's layout checks of scripts/check_reader.py: ``output-breaks-words``, ``missing-alt``,
+  ``code-overflow``, and at a phone's width ``narrow-code`` and ``tag-overlap``.
 
 The exit status is 0 when nothing is found, 1 when something is, 2 when the site or browser is missing.
 """
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from check_reader import reader_findings  # scripts/check_reader.py, beside this file
 from serve_site import serve, site_prefix  # scripts/serve_site.py, beside this file
 
 if TYPE_CHECKING:  # playwright is imported only when a browser is launched
@@ -263,6 +266,7 @@ class PageVisitor:
             probe = self.page.evaluate(PAGE_PROBE)
             if screenshot is not None:  # after the probe: fonts loaded, images decoded
                 self.page.screenshot(path=str(screenshot), full_page=True)
+            self.found += reader_findings(self.page)
             return probe
         except Exception as exc:  # a page that cannot be opened is one more finding, not the end of the run
             self._add("load-failed", f"{type(exc).__name__}: {exc}".splitlines()[0])

@@ -15,6 +15,7 @@ from dnnf import data
 from dnnf.data import dequantize, load_mnist, to_unit_interval
 
 
+@pytest.mark.claim("flows/training.md#the-data", note="the 4,000/1,000 stratified split")
 def test_offline_shapes_dtypes_and_stratification():
     """Page flows/training, "The data": 4,000 + 1,000 real MNIST images, 400 + 100 per digit."""
     for split, n in (("train", 4000), ("test", 1000)):
@@ -26,6 +27,7 @@ def test_offline_shapes_dtypes_and_stratification():
         assert images.float().mean() < 60 and int(images.max()) == 255
 
 
+@pytest.mark.claim("flows/training.md#the-data", note="the 4,000/1,000 stratified split")
 def test_offline_split_is_deterministic_and_disjoint():
     """Page flows/training, "The data": the split is fixed, and no held-out image is a training image."""
     train_a, _ = load_mnist("train")
@@ -47,6 +49,7 @@ def test_returned_tensors_are_writable_copies():
     assert not torch.equal(images[0], again[0])
 
 
+@pytest.mark.claim("flows/training.md#eq-dq", note="range of $x$ and mean of $u$ within 5 standard errors")
 def test_dequantize_range_and_mean():
     """Page flows/training, (DQ): x lies in [k/256, (k+1)/256) and the mean of u is 1/2."""
     k = torch.arange(256, dtype=torch.uint8).repeat(2000)
@@ -109,6 +112,7 @@ def _install_fake_mirror(monkeypatch, payloads: dict[str, bytes], md5s: dict[str
     return asked
 
 
+@pytest.mark.claim("flows/training.md#the-data", note="the full-MNIST download, with a fake mirror")
 def test_full_mnist_download_decodes_and_caches(monkeypatch, tmp_path):
     """Page flows/training, "The data": a verified download is decoded, stored, and read from the cache."""
     rng = np.random.default_rng(0)
@@ -129,6 +133,7 @@ def test_full_mnist_download_decodes_and_caches(monkeypatch, tmp_path):
     assert len(asked) == 2  # second call served from the cache
 
 
+@pytest.mark.claim("flows/training.md#the-data", note="the full-MNIST download, with a fake mirror")
 def test_checksum_mismatch_leaves_no_file_behind(monkeypatch, tmp_path):
     """Page flows/training, "The data": a download with the wrong MD5 raises and leaves no file behind."""
     payloads = {"t10k-images-idx3-ubyte.gz": b"not mnist at all"}
@@ -138,6 +143,7 @@ def test_checksum_mismatch_leaves_no_file_behind(monkeypatch, tmp_path):
     assert list((tmp_path / "mnist").iterdir()) == []
 
 
+@pytest.mark.claim("flows/training.md#the-data", note="the full-MNIST download, with a fake mirror")
 def test_no_network_gives_a_clear_error(monkeypatch, tmp_path):
     """Page flows/training, "The data": without a network the error says what failed and what to do."""
 

@@ -27,6 +27,11 @@ def _normal(mu, tau):
     return Normal(mu, tau.exp())
 
 
+@pytest.mark.claim(
+    "estimators/index.md#thm-3",
+    "estimators/index.md#eq-2",
+    note="on discrete distributions against exact derivatives",
+)
 def test_score_function_unbiased_on_bernoulli():
     """docs/estimators/index.md, eq. (2): the score-function estimator on a discrete q (no rsample).
 
@@ -44,6 +49,11 @@ def test_score_function_unbiased_on_bernoulli():
         assert torch.all((stats.mean[0] - exact).abs() < Z * stats.standard_error[0])
 
 
+@pytest.mark.claim(
+    "estimators/index.md#thm-3",
+    "estimators/index.md#eq-2",
+    note="on discrete distributions against exact derivatives",
+)
 def test_score_function_categorical_batch_and_surrogate_value():
     """docs/estimators/index.md, eq. (2): categorical q, logits (d/dlogit_k E f = p_k (f_k - E f))."""
     torch.manual_seed(1)
@@ -61,6 +71,12 @@ def test_score_function_categorical_batch_and_surrogate_value():
     assert surrogate.shape == ()
 
 
+@pytest.mark.claim(
+    "estimators/index.md#eq-2",
+    "estimators/index.md#eq-3",
+    "estimators/index.md#eq-4",
+    note="against Gauss–Hermite quadrature",
+)
 def test_pathwise_and_score_agree_with_quadrature_gradient():
     """docs/estimators/index.md, eqs. (2)-(4): both estimators are unbiased for a Gaussian q, f(x) = x sin x.
 
@@ -81,6 +97,7 @@ def test_pathwise_and_score_agree_with_quadrature_gradient():
             assert torch.all((got - ref).abs() < Z * se), (estimator, baseline, got, ref, se)
 
 
+@pytest.mark.claim("estimators/index.md#eq-5", note="against the exact per-term variances")
 def test_per_sample_variance_matches_quadrature():
     """docs/estimators/index.md, eq. (5): the measured per-sample variance equals the exact one.
 
@@ -105,6 +122,7 @@ def test_per_sample_variance_matches_quadrature():
             assert abs(float(v) - r) < Z * float(se), (estimator, float(v), r, float(se))
 
 
+@pytest.mark.claim("estimators/index.md#eq-3")
 def test_leave_one_out_baseline_is_mean_of_others():
     """docs/estimators/index.md, eq. (3): $b_i$ is the mean of the other draws' values."""
     values = torch.tensor([[1.0, 2.0], [3.0, 5.0], [8.0, -1.0]])
@@ -112,6 +130,10 @@ def test_leave_one_out_baseline_is_mean_of_others():
     torch.testing.assert_close(leave_one_out_baseline(values), expected)
 
 
+@pytest.mark.claim(
+    "estimators/index.md#in-code-surrogate-losses",
+    note="the gradient helpers equal the surrogates' gradients",
+)
 def test_gradient_helpers_match_surrogates():
     """The convenience gradients are the gradients of the surrogates (same seed, same draws)."""
     mu = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
@@ -128,6 +150,7 @@ def test_gradient_helpers_match_surrogates():
             torch.testing.assert_close(a, b)
 
 
+@pytest.mark.claim("estimators/index.md", note="input checks")
 def test_bad_input_errors():
     """Bad input is rejected at the public boundary with the argument's name."""
     mu = torch.tensor(0.0, requires_grad=True)
@@ -144,11 +167,11 @@ def test_bad_input_errors():
         score_function_surrogate(lambda z: 1.0, q, 10)
     with pytest.raises(TypeError, match="dist must be"):
         score_function_surrogate(x_sin_x, "normal", 10)
-    with pytest.raises(ValueError, match="n_samples must be an integer >= 2"):
+    with pytest.raises(ValueError, match="num_samples must be an integer >= 2"):
         score_function_surrogate(x_sin_x, q, 1)
     with pytest.raises(ValueError, match="baseline must be"):
         score_function_surrogate(x_sin_x, q, 10, baseline="mean")
     with pytest.raises(ValueError, match="estimator must be"):
         estimator_statistics("reinforce", x_sin_x, Normal, [torch.tensor(0.0), torch.tensor(1.0)], 4, 4)
-    with pytest.raises(ValueError, match="n_replicates"):
+    with pytest.raises(ValueError, match="num_replicates"):
         estimator_statistics("score", x_sin_x, Normal, [torch.tensor(0.0), torch.tensor(1.0)], 4, 1)

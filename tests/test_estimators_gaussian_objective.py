@@ -33,6 +33,11 @@ def _normal_tau(mu, tau):
     return Normal(mu, tau.exp())
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#lemma-1",
+    "estimators/gaussian-objective.md#eq-1",
+    note="against scipy's adaptive quadrature at five points",
+)
 @pytest.mark.parametrize("mu, sigma", POINTS)
 def test_expected_x_sin_x_against_quadrature(mu, sigma):
     """gaussian-objective.md, eq. (1): E[X sin X] = exp(-s^2/2)(mu sin mu + s^2 cos mu), vs scipy quad."""
@@ -46,6 +51,11 @@ def test_expected_x_sin_x_against_quadrature(mu, sigma):
     assert abs(float(expected_x_sin_x(mu, sigma)) - reference) < 1e-10
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#eq-2",
+    "estimators/gaussian-objective.md#eq-3",
+    note="against automatic differentiation",
+)
 @pytest.mark.parametrize("mu, sigma", POINTS)
 def test_gradient_and_hessian_closed_forms(mu, sigma):
     """gaussian-objective.md, eqs. (2)-(3): closed-form gradient and Hessian vs autograd of J."""
@@ -56,6 +66,10 @@ def test_gradient_and_hessian_closed_forms(mu, sigma):
     torch.testing.assert_close(gaussian_objective_hessian(mu, sigma), auto_hess, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#eq-2",
+    note="and the heat equation at 40 random points (hypothesis)",
+)
 @settings(max_examples=40, deadline=None)
 @given(mu=st.floats(-10.0, 10.0), sigma=st.floats(0.05, 5.0))
 def test_gradient_closed_form_property(mu, sigma):
@@ -69,6 +83,12 @@ def test_gradient_closed_form_property(mu, sigma):
     assert abs(e_sigma - sigma * (float(h[0, 0]) - 1)) < 1e-10 * (1 + abs(e_sigma))
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#eq-4",
+    "estimators/gaussian-objective.md#prop-2",
+    "estimators/gaussian-objective.md#every-stationary-point",
+    note="the table: three points, their type, and no other root from scipy's finder",
+)
 def test_stationary_points_complete_and_classified():
     """gaussian-objective.md, eq. (4) and the table: two minima and one saddle in [-20, 40] x [0.02, 6].
 
@@ -103,6 +123,7 @@ def test_stationary_points_complete_and_classified():
     assert others == []
 
 
+@pytest.mark.claim("estimators/gaussian-objective.md", note="input checks")
 def test_stationary_points_input_checks():
     """Bad rectangles are rejected with the argument's name."""
     with pytest.raises(ValueError, match="sigma_range"):
@@ -113,6 +134,7 @@ def test_stationary_points_input_checks():
         gaussian_objective(0.0, -1.0)
 
 
+@pytest.mark.claim("estimators/gaussian-objective.md#eq-5", note="at five points, three estimators")
 @pytest.mark.parametrize("mu, sigma", POINTS)
 def test_estimators_unbiased_against_closed_form(mu, sigma):
     """gaussian-objective.md, eq. (5): both estimators (and the baseline) are unbiased for grad E[X sin X].
@@ -130,11 +152,13 @@ def test_estimators_unbiased_against_closed_form(mu, sigma):
             assert abs(float(got) - ref) < Z * float(se), (estimator, baseline, float(got), ref, float(se))
 
 
-def _total_variance(estimator, baseline, mu, sigma, seed, n_replicates=3000):
+def _total_variance(estimator, baseline, mu, sigma, seed, num_replicates=3000):
     """Per-sample variance summed over (mu, tau), and a conservative standard error (sum of the two SEs)."""
     torch.manual_seed(seed)
     params = [torch.tensor(mu, dtype=torch.float64), torch.tensor(math.log(sigma), dtype=torch.float64)]
-    stats = estimator_statistics(estimator, x_sin_x, _normal_tau, params, 16, n_replicates, baseline=baseline)
+    stats = estimator_statistics(
+        estimator, x_sin_x, _normal_tau, params, 16, num_replicates, baseline=baseline
+    )
     return float(sum(stats.per_sample_variance)), float(sum(stats.per_sample_variance_se))
 
 
@@ -143,6 +167,7 @@ def _assert_smaller(a, b):
     assert vb - va > Z * math.hypot(sa, sb), (a, b)
 
 
+@pytest.mark.claim("estimators/gaussian-objective.md#which-estimator-wins")
 def test_variance_ordering_depends_on_the_point():
     """gaussian-objective.md, "Which estimator wins": per-sample variance (summed over mu, tau), n = 16.
 
@@ -156,6 +181,7 @@ def test_variance_ordering_depends_on_the_point():
     _assert_smaller(glob[("score", None)], glob[("pathwise", None)])
 
 
+@pytest.mark.claim("estimators/gaussian-objective.md#what-a-baseline-does")
 def test_baseline_helps_or_hurts_depending_on_the_point():
     """gaussian-objective.md, "What a baseline does": leave-one-out helps at (0, 1) and hurts at (5, 1)."""
     at_origin = [_total_variance("score", b, 0.0, 1.0, seed) for b, seed in (("loo", 40), (None, 41))]

@@ -35,6 +35,7 @@ def _log_ratio(z, mu, sigma, m, s):
     return LOG_C + _normal64(m, s).log_prob(z) - _normal64(mu, sigma).log_prob(z)
 
 
+@pytest.mark.claim("estimators/index.md#eq-7", "estimators/index.md#eq-8")
 @pytest.mark.parametrize("mu, sigma, m, s", CASES)
 def test_closed_form_expectation_and_gradient(mu, sigma, m, s):
     """docs/estimators/index.md, eq. (7): the closed form of E_q[log(h/q)] and its gradient (8).
@@ -51,6 +52,12 @@ def test_closed_form_expectation_and_gradient(mu, sigma, m, s):
     torch.testing.assert_close(gaussian_log_ratio_gradient(mu, sigma, m, s), auto, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.claim(
+    "estimators/index.md#eq-1",
+    "estimators/index.md#lemma-2",
+    "estimators/index.md#eq-6",
+    note="by exact quadrature",
+)
 @pytest.mark.parametrize("mu, sigma, m, s", CASES)
 def test_identity_exact(mu, sigma, m, s):
     """docs/estimators/index.md, eqs. (1) and (6): E_q[score * log(h/q)] is the gradient, and E_q[score] = 0.
@@ -66,6 +73,7 @@ def test_identity_exact(mu, sigma, m, s):
     torch.testing.assert_close((w[:, None] * score).sum(0), zero, atol=1e-13, rtol=0)
 
 
+@pytest.mark.claim("estimators/index.md#eq-6", note="by Monte Carlo, with and without the direct term")
 def test_identity_monte_carlo():
     """docs/estimators/index.md, eq. (6): the Monte Carlo estimator of the identity is unbiased.
 
@@ -100,6 +108,7 @@ def test_identity_monte_carlo():
     assert torch.all((got - exact).abs() < 4 * se), (got, exact, se)
 
 
+@pytest.mark.claim("estimators/index.md", note="input checks")
 def test_bad_scale_rejected():
     """A non-positive scale is rejected with the argument's name."""
     with pytest.raises(ValueError, match="sigma"):

@@ -17,6 +17,10 @@ LOCAL_MIN = (0.44229748832082, 0.60649502493158)
 GLOBAL_MIN = (1.36669929517147, 1.96219822814220)
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#which-minimum-the-reference-solution-finds",
+    note="the basins of the two starting points",
+)
 def test_basins_of_the_two_starts():
     """gaussian-objective.md, "Which minimum": exact descent from (0, 1) ends at the local minimum.
 
@@ -28,16 +32,17 @@ def test_basins_of_the_two_starts():
         assert abs(mu - ref[0]) < 1e-10 and abs(sigma - ref[1]) < 1e-10
 
 
+@pytest.mark.claim("estimators/gaussian-objective.md#eq-6", note="with both estimators, from both starts")
 @pytest.mark.parametrize(
-    "estimator, baseline, start, n_samples, n_steps, tol",
+    "estimator, baseline, start, num_samples, num_steps, tol",
     [
         ("pathwise", None, (0.0, 1.0), 32, 600, 0.02),
         ("score", "loo", (0.0, 1.0), 32, 600, 0.035),
         ("pathwise", None, (2.0, 2.5), 256, 1200, 0.08),
     ],
 )
-def test_sgd_reaches_basin_minimizer(estimator, baseline, start, n_samples, n_steps, tol):
-    """gaussian-objective.md, eq. (6): averaged SGD (step 0.1, averaging after n_steps/4) ends within tol.
+def test_sgd_reaches_basin_minimizer(estimator, baseline, start, num_samples, num_steps, tol):
+    """gaussian-objective.md, eq. (6): averaged SGD (step 0.1, averaging after num_steps/4) ends within tol.
 
     tol is about four times the predicted error of the averaged iterate, sqrt(v / (n K lambda_min^2)),
     with v the per-sample variance at the minimiser (0.83 pathwise and 2.5 score + baseline at the local
@@ -47,23 +52,31 @@ def test_sgd_reaches_basin_minimizer(estimator, baseline, start, n_samples, n_st
     torch.manual_seed(50)
     target = basin_minimizer(*start)
     raw = optimize_gaussian_objective(
-        estimator, *start, lr=0.1, n_steps=n_steps, n_samples=n_samples, baseline=baseline
+        estimator, *start, lr=0.1, num_steps=num_steps, num_samples=num_samples, baseline=baseline
     )
-    avg = running_average(raw, n_steps // 4)
+    avg = running_average(raw, num_steps // 4)
     error = math.hypot(float(avg.mu[-1]) - target[0], float(avg.sigma[-1]) - target[1])
     assert error < tol, (estimator, start, error)
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#stochastic-gradient-descent",
+    note="the helpers behind the iteration counts",
+)
 def test_exact_descent_is_deterministic_and_reaches_target():
     """The 'exact' estimator is plain gradient descent: it converges and iterations_to_reach counts it."""
     target = basin_minimizer(0.0, 1.0)
-    run = optimize_gaussian_objective("exact", 0.0, 1.0, lr=0.1, n_steps=300)
+    run = optimize_gaussian_objective("exact", 0.0, 1.0, lr=0.1, num_steps=300)
     k = iterations_to_reach(run, target, 1e-2)
     assert k is not None and 0 < k < 300
     assert math.hypot(float(run.mu[k]) - target[0], float(run.sigma[k]) - target[1]) < 1e-2
     assert math.hypot(float(run.mu[k - 1]) - target[0], float(run.sigma[k - 1]) - target[1]) >= 1e-2
 
 
+@pytest.mark.claim(
+    "estimators/gaussian-objective.md#stochastic-gradient-descent",
+    note="the helpers behind the iteration counts",
+)
 def test_running_average_and_reach_edge_cases():
     """running_average averages from `start` on; iterations_to_reach is None when the run ends outside."""
     traj = Trajectory(torch.tensor([0.0, 2.0, 4.0, 6.0]), torch.tensor([1.0, 1.0, 3.0, 3.0]), "exact")
@@ -77,5 +90,5 @@ def test_running_average_and_reach_edge_cases():
         optimize_gaussian_objective("reinforce")
     with pytest.raises(ValueError, match="sigma"):
         optimize_gaussian_objective("pathwise", 0.0, 0.0)
-    with pytest.raises(ValueError, match="n_steps"):
-        optimize_gaussian_objective("exact", n_steps=0)
+    with pytest.raises(ValueError, match="num_steps"):
+        optimize_gaussian_objective("exact", num_steps=0)

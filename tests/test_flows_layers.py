@@ -78,6 +78,11 @@ def _input(shape: tuple[int, ...], kind: str, seed: int = 0) -> torch.Tensor:
     return 1.5 * torch.randn(shape, generator=g, dtype=torch.float64) + 0.3
 
 
+@pytest.mark.claim(
+    "flows/index.md#eq-coup",
+    "flows/log-determinants.md#eq-ld",
+    note="every layer's log-determinant against the autograd Jacobian",
+)
 @pytest.mark.parametrize(("name", "make", "shape", "kind"), CASES, ids=[c[0] for c in CASES])
 def test_logdet_matches_autograd_jacobian(name, make, shape, kind):
     """docs/flows/log-determinants.md, equation (LD): each layer's returned log-det equals
@@ -95,6 +100,7 @@ def test_logdet_matches_autograd_jacobian(name, make, shape, kind):
         assert logdet.abs().max() > 1e-3, "a trivial log-det would make this check vacuous"
 
 
+@pytest.mark.claim("flows/index.md", note="every layer is exactly invertible")
 @pytest.mark.parametrize(("name", "make", "shape", "kind"), CASES, ids=[c[0] for c in CASES])
 def test_inverse_recovers_input(name, make, shape, kind):
     """docs/flows/index.md: every layer is invertible; inverse(forward(x)) = x up to rounding (float64)."""
@@ -116,6 +122,10 @@ def test_jacobian_logabsdet_on_a_linear_map():
     torch.testing.assert_close(jacobian_logabsdet(layer, x), expected, atol=1e-12, rtol=0)
 
 
+@pytest.mark.claim(
+    "flows/index.md#glow-actnorm-and-invertible-1x1-convolutions",
+    note="ActNorm's initialisation",
+)
 def test_actnorm_initialisation_standardises_first_batch():
     """docs/flows/index.md (ActNorm): after data-dependent initialisation the first batch has zero mean
     and unit variance per channel, and the ``initialized`` buffer is set."""
@@ -134,6 +144,7 @@ def test_actnorm_initialisation_standardises_first_batch():
     torch.testing.assert_close(layer.bias.detach(), before, atol=0, rtol=0)
 
 
+@pytest.mark.claim("flows/index.md#coupling-layers-nice-and-realnvp", note="the stable scale")
 def test_affine_coupling_scale_is_bounded():
     """docs/flows/index.md (affine coupling): the soft-clamped log-scale satisfies |l| < c even for huge
     network outputs, so the layer stays finite and invertible."""
@@ -199,6 +210,10 @@ def test_non_flow_arguments_raise_type_error():
         AdditiveCoupling(lambda a: a)
 
 
+@pytest.mark.claim(
+    "flows/index.md#multi-scale-architecture",
+    note="squeeze only permutes coordinates (hypothesis over shapes)",
+)
 @settings(max_examples=25, deadline=None)
 @given(
     c=st.integers(1, 3),

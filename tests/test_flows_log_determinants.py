@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from dnnf.flows import (
@@ -27,6 +28,11 @@ def _random_plu(c: int, seed: int) -> tuple[torch.Tensor, ...]:
     return perm, lower, upper, s
 
 
+@pytest.mark.claim(
+    "flows/log-determinants.md#prop-a",
+    "flows/log-determinants.md#eq-plu",
+    note="with permutations of both signs",
+)
 def test_plu_logabsdet_equals_sum_log_abs_s_for_both_signs_of_det_p():
     """docs/flows/log-determinants.md, equation (PLU): log|det P L (U + diag s)| = sum_i log|s_i|, and
     det P = +1 or -1 (both occur among the seeds; only |det P| = 1 is used). Dense slogdet is the
@@ -44,6 +50,62 @@ def test_plu_logabsdet_equals_sum_log_abs_s_for_both_signs_of_det_p():
     assert signs == {-1, 1}
 
 
+def _lu_without_pivoting(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Doolittle elimination (no row exchanges): m = L @ U with L unit lower triangular."""
+    c = m.shape[0]
+    lower, upper = torch.eye(c, dtype=m.dtype), m.clone()
+    for k in range(c - 1):
+        factors = upper[k + 1 :, k] / upper[k, k]
+        lower[k + 1 :, k] = factors
+        upper[k + 1 :] -= factors[:, None] * upper[k]
+    return lower, upper
+
+
+@pytest.mark.claim(
+    "flows/log-determinants.md#eq-reach",
+    note=r"in both directions, and $-I$ out of reach for $P = I$, $\sigma = (+, +)$",
+)
+def test_plu_reachable_set_is_fixed_by_the_signs_of_the_pivots():
+    """docs/flows/log-determinants.md, (REACH): the leading minors of P^T A are the cumulative products of s
+    (so their signs are fixed by the layer's sign buffer); conversely any A with those signs is reached
+    (Doolittle gives the parameters); and with P = I, signs (+, +), -I (det +1) is out of reach."""
+    converse_checked = 0
+    for seed in range(10):
+        perm, lower, upper, s = _random_plu(5, seed)
+        m = perm.T @ plu_weight(perm, lower, upper, s)
+        minors = torch.stack([torch.linalg.det(m[:k, :k]) for k in range(1, 6)])
+        torch.testing.assert_close(minors, torch.cumprod(s, 0), atol=1e-10, rtol=1e-10)
+        # converse: a matrix with those minor signs, refactorised, gives pivots of the same signs
+        target = perm @ (
+            m + 0.05 * torch.randn(5, 5, dtype=F64, generator=torch.Generator().manual_seed(seed))
+        )
+        lo, up = _lu_without_pivoting(perm.T @ target)
+        pivots = torch.diagonal(up)
+        if torch.equal(torch.sign(torch.cumprod(pivots, 0)), torch.sign(minors)):
+            torch.testing.assert_close(plu_weight(perm, lo, up, pivots), target, atol=1e-10, rtol=0)
+            assert torch.equal(torch.sign(pivots), torch.sign(s))
+            converse_checked += 1
+    assert converse_checked >= 5
+    layer = InvertibleConv1x1LU(2).double()
+    layer.permutation.copy_(torch.eye(2, dtype=F64))
+    layer.sign_s.copy_(torch.ones(2, dtype=F64))
+    minus_i = -torch.eye(2, dtype=F64)
+    assert torch.equal(torch.diagonal(_lu_without_pivoting(minus_i)[1]), -torch.ones(2, dtype=F64))
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for _ in range(200):
+            for p in layer.parameters():
+                p.copy_(5 * torch.randn(p.shape, generator=g, dtype=F64))
+            weight = layer.weight()
+            assert weight[0, 0] > 0  # Delta_1 = s_1 > 0, while Delta_1(-I) = -1
+            assert (weight - minus_i).abs().max() > 0.5
+
+
+@pytest.mark.claim(
+    "flows/log-determinants.md#eq-plu",
+    "flows/log-determinants.md#eq-kron",
+    note="the PLU and dense layers agree",
+)
 def test_plu_layer_agrees_with_dense_layer():
     """docs/flows/log-determinants.md, equations (PLU) and (CONV): the PLU layer and a dense layer with
     the same weight give the same output and the same log-det H W log|det A|."""
@@ -61,6 +123,7 @@ def test_plu_layer_agrees_with_dense_layer():
     torch.testing.assert_close(ld1, expected.expand(3), atol=1e-10, rtol=0)
 
 
+@pytest.mark.claim("flows/log-determinants.md#prop-b", "flows/log-determinants.md#eq-vec")
 def test_vectorisation_order_does_not_change_abs_det():
     """docs/flows/log-determinants.md, equation (VEC): for vectorisations v1, v2 related by a permutation
     matrix Q, J_2 = Q J_1 Q^T, so |det J_2| = |det J_1|. Checked for the channel-last order and a random
@@ -82,6 +145,11 @@ def test_vectorisation_order_does_not_change_abs_det():
         torch.testing.assert_close(torch.linalg.slogdet(j_other)[1], ref[1], atol=1e-10, rtol=0)
 
 
+@pytest.mark.claim(
+    "flows/log-determinants.md#prop-c",
+    "flows/log-determinants.md#eq-kron",
+    note="both Kronecker forms exactly",
+)
 def test_conv1x1_jacobian_is_kronecker_product():
     """docs/flows/log-determinants.md, equation (KRON): the 1x1 convolution's Jacobian is A (x) I_HW in the
     channel-major (row-major) order and I_HW (x) A in the position-major (channel-last) order; hence
@@ -101,6 +169,11 @@ def test_conv1x1_jacobian_is_kronecker_product():
     )
 
 
+@pytest.mark.claim(
+    "flows/log-determinants.md#prop-d",
+    "flows/log-determinants.md#eq-cond",
+    note="block by block",
+)
 def test_conditional_coupling_jacobian_is_block_lower_triangular():
     """docs/flows/log-determinants.md, equation (COND): for the conditional 1x1-convolution coupling, dZ/dX
     has blocks [[I, 0], [*, A(X_1) (x) I_HW]] in channel-major order, with a non-zero lower-left block, so

@@ -48,6 +48,7 @@ def _small_glow(**kw) -> torch.nn.Module:
     return glow_mnist(image_shape=(1, 8, 8), num_levels=2, steps_per_level=2, hidden_channels=8, **kw)
 
 
+@pytest.mark.claim("flows/index.md#eq-sum", "flows/log-determinants.md#eq-ld", note="for whole models")
 @pytest.mark.parametrize("variant", sorted(SMALL_GLOWS))
 def test_small_glow_logdet_matches_autograd(variant):
     """docs/flows/log-determinants.md (LD) for a whole multi-scale Glow (1x8x8, two levels, every coupling
@@ -61,6 +62,7 @@ def test_small_glow_logdet_matches_autograd(variant):
     torch.testing.assert_close(model.transform.inverse(model.transform(x)[0]), x, atol=1e-9, rtol=0)
 
 
+@pytest.mark.claim("flows/index.md#eq-sum", "flows/log-determinants.md#eq-ld", note="for whole models")
 @pytest.mark.slow
 def test_full_nice_784_logdet_matches_autograd():
     """docs/flows/log-determinants.md (LD) for the full 784-dimensional NICE (default size, float64):
@@ -74,6 +76,7 @@ def test_full_nice_784_logdet_matches_autograd():
     torch.testing.assert_close(model.transform.inverse(model.transform(x)[0]), x, atol=1e-9, rtol=0)
 
 
+@pytest.mark.claim("flows/index.md#eq-sum", note="for a whole model")
 def test_small_nice_logdet_matches_autograd():
     """docs/flows/log-determinants.md (LD) for NICE on 1x4x4 images (float64), to 1e-9."""
     model = nice_mnist(image_shape=(1, 4, 4), hidden=16, num_hidden_layers=2).double()
@@ -84,6 +87,7 @@ def test_small_nice_logdet_matches_autograd():
     torch.testing.assert_close(model.transform(x)[1], reference, atol=1e-9, rtol=0)
 
 
+@pytest.mark.claim("flows/index.md#thm-1", "flows/index.md#eq-cv")
 def test_log_prob_is_change_of_variables():
     """docs/flows/index.md (CV): log p_X(x) = log p_Z(f(x)) + log|det J_f(x)| for both MNIST models."""
     for model in (_small_glow().double(), nice_mnist(image_shape=(1, 4, 4), hidden=8).double()):
@@ -107,6 +111,7 @@ def test_default_models_shapes_and_samples():
         assert torch.isfinite(model.log_prob(s)).all()  # samples may leave [0, 1] slightly; still scored
 
 
+@pytest.mark.claim("flows/index.md#glow-actnorm-and-invertible-1x1-convolutions", note="ActNorm's saved flag")
 @pytest.mark.parametrize("make", [nice_mnist, glow_mnist], ids=["nice", "glow"])
 def test_checkpoint_round_trip_without_reinitialisation(make):
     """A state_dict saved after ActNorm's initialisation and loaded into a freshly built model gives
@@ -149,6 +154,10 @@ def test_checkpoint_from_another_architecture_is_refused():
     ] == (1, 8, 8)
 
 
+@pytest.mark.claim(
+    "flows/index.md#eq-cv",
+    note="a 2-D flow's density integrates to 1 on a grid, and fails to without the log-determinant",
+)
 @pytest.mark.parametrize(("seed", "lim"), [(2, 7.0), (0, 7.0)], ids=["inside", "truncated"])
 def test_flow_2d_density_integrates_to_one(seed, lim):
     """docs/flows/index.md (CV): a randomly initialised, clearly non-Gaussian 2-D flow's density integrates
@@ -175,6 +184,7 @@ def test_flow_2d_density_integrates_to_one(seed, lim):
     assert abs(torch.trapezoid(torch.trapezoid(wrong, ys, dim=1), xs).item() + outside - 1.0) > 0.05
 
 
+@pytest.mark.claim("flows/index.md#change-of-variables", note="the base densities")
 def test_base_distributions_match_torch_distributions():
     """docs/flows/index.md: log-densities of the bases equal torch.distributions' (summed over the event),
     and their samples have the right mean and variance within 4 standard errors (n = 20,000; the SE of the
@@ -197,6 +207,7 @@ def test_base_distributions_match_torch_distributions():
         StandardNormal((3, 2)).log_prob(torch.zeros(4, 6))
 
 
+@pytest.mark.claim("flows/index.md#eq-bpd")
 def test_bits_per_dim_convention():
     """docs/flows/index.md, equation (BPD): bpd = -(log p(x) - D log 256)/(D log 2). Exact checks: the
     uniform density on [0,1]^D gives 8 bits; a density constant on each of the 256 bins with masses P(k)
@@ -226,6 +237,10 @@ def test_models_reject_wrong_input_shapes():
         glow.log_prob(255 * torch.rand(2, 1, 8, 8))  # raw 8-bit pixels instead of [0, 1]
 
 
+@pytest.mark.claim(
+    "inpainting/smoothed-models.md#eq-13",
+    note="models without the logit take any real values",
+)
 @pytest.mark.parametrize("make", ["nice", "glow"])
 def test_models_without_logit_take_any_real_values(make):
     """logit_alpha=None (the inpainting chapter's smoothed models) leaves the logit out: values outside

@@ -73,6 +73,7 @@ def sample_images(model: Gaussian, n: int, seed: int) -> torch.Tensor:
     return (model.mean + z).clamp(0, 1).view(n, 1, SIDE, SIDE)
 
 
+@pytest.mark.claim("inpainting/index.md#eq-1", "inpainting/index.md#eq-5")
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_ascent_reaches_gaussian_conditional_mean(optimizer):
     """docs/inpainting/index.md eq. (1) with eq. (5): the ascent's limit is the conditional mean."""
@@ -88,6 +89,7 @@ def test_ascent_reaches_gaussian_conditional_mean(optimizer):
     torch.testing.assert_close(result.images, exact, atol=1e-5, rtol=0)
 
 
+@pytest.mark.claim("inpainting/index.md#eq-1")
 def test_ascent_solves_box_constrained_problem():
     """docs/inpainting/index.md eq. (1): with the unconstrained maximiser outside [0, 1], the result is
     the bound-constrained maximiser (reference: scipy's L-BFGS-B on the same quadratic)."""
@@ -119,6 +121,7 @@ def test_ascent_solves_box_constrained_problem():
         np.testing.assert_allclose(got, ref.x, atol=1e-5)
 
 
+@pytest.mark.claim("inpainting/index.md#eq-2", "inpainting/index.md#eq-3")
 def test_every_iterate_is_feasible():
     """docs/inpainting/index.md eq. (3): after every step the known pixels are exact and all pixels lie
     in [0, 1] (a large step pushes far outside the box before the projection)."""
@@ -132,6 +135,7 @@ def test_every_iterate_is_feasible():
         assert bool(((x >= 0) & (x <= 1)).all())
 
 
+@pytest.mark.claim("inpainting/index.md#eq-4")
 def test_small_step_never_decreases_log_likelihood():
     """docs/inpainting/index.md eq. (4): projected gradient ascent with step 1/L on an L-smooth concave
     objective is monotone."""
@@ -145,6 +149,7 @@ def test_small_step_never_decreases_log_likelihood():
     assert bool((result.log_prob[-1] > result.log_prob[0]).all())
 
 
+@pytest.mark.claim("inpainting/index.md#eq-4")
 def test_batch_equals_one_image_at_a_time():
     """docs/inpainting/index.md: images of a batch do not interact, stopping rule included."""
     model = make_gaussian(10)
@@ -159,6 +164,7 @@ def test_batch_equals_one_image_at_a_time():
         assert single.num_steps[0] == batch.num_steps[b]
 
 
+@pytest.mark.claim("inpainting/index.md#errata")
 def test_plain_sgd_recipe_barely_moves_pixels_of_a_weak_gradient():
     """docs/inpainting/index.md errata: 300 SGD steps of 1e-3 move a pixel by at most 0.3 * max|grad|."""
     model = make_gaussian(13, scale=50.0)  # a flat density: gradients of order 1e-2
@@ -169,6 +175,7 @@ def test_plain_sgd_recipe_barely_moves_pixels_of_a_weak_gradient():
     assert result.images[hole].abs().max() < 0.05
 
 
+@pytest.mark.claim("inpainting/conditional-mean.md#eq-8")
 def test_langevin_matches_ula_stationary_law():
     """docs/inpainting/conditional-mean.md eq. (8): on a Gaussian far from the box faces, projected Langevin
     samples the unadjusted chain's stationary law N(m, Lambda_UU^{-1} (I - eta Lambda_UU / 2)^{-1}), m = eq.
@@ -185,7 +192,7 @@ def test_langevin_matches_ula_stationary_law():
         model,
         y,
         known,
-        num_samples=n,
+        num_chains=n,
         step_size=eta,
         num_steps=400,
         generator=torch.Generator().manual_seed(17),

@@ -15,6 +15,7 @@ from dnnf.inpainting import (
 )
 
 
+@pytest.mark.claim("inpainting/index.md#baselines", note="mean fill")
 def test_mean_fill_uses_known_pixels_or_given_mean_image():
     """docs/inpainting/index.md, Baselines: the hole gets the known pixels' mean or the mean image."""
     images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
@@ -29,6 +30,7 @@ def test_mean_fill_uses_known_pixels_or_given_mean_image():
     )
 
 
+@pytest.mark.claim("inpainting/index.md#eq-7")
 def test_diffusion_fill_reproduces_a_ramp():
     """docs/inpainting/index.md eq. (7): a linear ramp in x is discrete-harmonic with zero flux at the
     top and bottom, so filling its middle columns from the first and last gives the ramp back."""
@@ -36,10 +38,11 @@ def test_diffusion_fill_reproduces_a_ramp():
     known = torch.zeros(28, 28, dtype=torch.bool)
     known[:, 0] = known[:, -1] = True
     torch.testing.assert_close(
-        diffusion_fill(ramp, known, tol=1e-12, max_iters=100_000), ramp, atol=1e-9, rtol=0
+        diffusion_fill(ramp, known, tol=1e-12, num_steps=100_000), ramp, atol=1e-9, rtol=0
     )
 
 
+@pytest.mark.claim("inpainting/index.md#eq-7")
 def test_diffusion_fill_solves_the_discrete_laplace_equation():
     """docs/inpainting/index.md eq. (7), against a direct dense solve of the same linear system."""
     g = torch.Generator().manual_seed(1)
@@ -62,10 +65,11 @@ def test_diffusion_fill_solves_the_discrete_laplace_equation():
             else:
                 lhs[i, idx[(rr, cc)]] -= 0.25
     exact = torch.linalg.solve(lhs, rhs)
-    filled = diffusion_fill(image, known, tol=1e-12, max_iters=100_000)
+    filled = diffusion_fill(image, known, tol=1e-12, num_steps=100_000)
     torch.testing.assert_close(filled[0, 0][~known], exact, atol=1e-9, rtol=0)
 
 
+@pytest.mark.claim("inpainting/index.md#eq-7")
 def test_diffusion_fill_maximum_principle_and_batching():
     """docs/inpainting/index.md, Baselines: averages of known values stay within their range; a batch
     gives the fills of one image at a time (float64: up to rounding, far below the stopping tolerance)."""
@@ -87,6 +91,7 @@ def _joint_kde_density(x: torch.Tensor, centres: torch.Tensor, h: float) -> torc
     return normal.log_prob(x[:, None, :]).exp().mean(dim=1)
 
 
+@pytest.mark.claim("inpainting/kde-yardstick.md#eq-11", "inpainting/kde-yardstick.md#eq-12")
 def test_kde_conditional_mean_matches_numerical_integration():
     """kde.py: E[x_U | y_K] = integral of x_U p(y_K, x_U) / integral of p(y_K, x_U), by quadrature."""
     g = torch.Generator().manual_seed(0)
@@ -104,6 +109,7 @@ def test_kde_conditional_mean_matches_numerical_integration():
     assert torch.equal(filled[0, 0][known], image[0, 0][known])
 
 
+@pytest.mark.claim("inpainting/kde-yardstick.md#eq-12")
 def test_kde_limits_are_nearest_neighbour_and_mean_image():
     g = torch.Generator().manual_seed(1)
     train = torch.rand(50, 1, 6, 6, generator=g, dtype=torch.float64)
@@ -118,6 +124,7 @@ def test_kde_limits_are_nearest_neighbour_and_mean_image():
     assert torch.allclose(wide, mean_fill(images, known, train.mean(dim=0)), atol=1e-9)
 
 
+@pytest.mark.claim("inpainting/kde-yardstick.md", note="the KDE's batching and input checks")
 def test_kde_per_image_masks_and_chunks_agree_with_one_at_a_time():
     g = torch.Generator().manual_seed(2)
     train = torch.rand(30, 1, 5, 5, generator=g, dtype=torch.float64)
@@ -129,6 +136,7 @@ def test_kde_per_image_masks_and_chunks_agree_with_one_at_a_time():
         assert torch.allclose(batch[b], single[0], atol=1e-12)
 
 
+@pytest.mark.claim("inpainting/kde-yardstick.md", note="the KDE's batching and input checks")
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -143,6 +151,7 @@ def test_kde_rejects_bad_arguments(kwargs, match):
         kde_conditional_mean(torch.rand(2, 1, 4, 4, dtype=torch.float64), half_mask("top", 4, 4), **args)
 
 
+@pytest.mark.claim("inpainting/smoothed-models.md#eq-14")
 def test_tweedie_formula_for_a_smoothed_empirical_distribution():
     """docs/inpainting/smoothed-models.md (14): for x uniform on N training images and x~ = x + s * noise,
     E[x | x~] = x~ + s^2 grad log p_s(x~), with p_s the KDE of bandwidth s; the gradient by autograd,

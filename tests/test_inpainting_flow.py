@@ -46,6 +46,7 @@ def images():
     return torch.rand(5, 1, SIDE, SIDE, generator=g, dtype=torch.float64)
 
 
+@pytest.mark.claim("inpainting/index.md#eq-3")
 def test_flow_iterates_stay_in_the_box(small_flow, images):
     """docs/inpainting/index.md eq. (3): every iterate keeps the known pixels and lies in [0, 1]."""
     known = random_pixel_mask((5, 1, SIDE, SIDE), 0.5, torch.Generator().manual_seed(1))
@@ -57,6 +58,7 @@ def test_flow_iterates_stay_in_the_box(small_flow, images):
         assert bool(((x >= 0) & (x <= 1)).all())
 
 
+@pytest.mark.claim("inpainting/index.md#eq-4")
 def test_small_step_ascent_is_monotone_on_a_flow(small_flow, images):
     """docs/inpainting/index.md eq. (4): with a step below 2/L the log-likelihood never decreases."""
     known = centre_square_mask(SIDE, SIDE, 4)
@@ -66,6 +68,7 @@ def test_small_step_ascent_is_monotone_on_a_flow(small_flow, images):
     assert bool((result.log_prob[-1] > result.log_prob[0] + 1e-3).all())
 
 
+@pytest.mark.claim("inpainting/index.md#eq-4")
 def test_flow_batch_equals_one_image_at_a_time(small_flow, images):
     """docs/inpainting/index.md, eq. (4): the images of a batch do not interact (float64, so only
     rounding differs)."""
@@ -78,18 +81,20 @@ def test_flow_batch_equals_one_image_at_a_time(small_flow, images):
         torch.testing.assert_close(single.images[0], batch.images[b], atol=1e-9, rtol=0)
 
 
+@pytest.mark.claim("inpainting/index.md", note="input checks")
 def test_model_of_another_size_is_rejected(small_flow):
     """docs/inpainting/index.md: a model for 8 x 8 images cannot inpaint 28 x 28 ones."""
     with pytest.raises(ValueError, match="could not evaluate images of shape"):
         inpaint(small_flow, torch.rand(2, 1, 28, 28, dtype=torch.float64), centre_square_mask())
 
 
+@pytest.mark.claim("inpainting/conditional-mean.md#eq-8")
 def test_langevin_on_a_flow_is_feasible_and_reproducible(small_flow, images):
     """docs/inpainting/conditional-mean.md eq. (8): known pixels exact, values in [0, 1], seeded noise."""
     known = centre_square_mask(SIDE, SIDE, 4)
 
     def run(seed):
-        return langevin_inpaint(small_flow, images[:2], known, num_samples=3, step_size=1e-4, num_steps=10,
+        return langevin_inpaint(small_flow, images[:2], known, num_chains=3, step_size=1e-4, num_steps=10,
                                 generator=torch.Generator().manual_seed(seed))  # fmt: skip
 
     a, b, c = run(0), run(0), run(1)
@@ -99,6 +104,7 @@ def test_langevin_on_a_flow_is_feasible_and_reproducible(small_flow, images):
     assert bool(((a.samples >= 0) & (a.samples <= 1)).all())
 
 
+@pytest.mark.claim("inpainting/index.md#results-on-100-held-out-digits", "inpainting/index.md#errata")
 @pytest.mark.slow
 @pytest.mark.skipif(not pretrained_checkpoint_path("nice").is_file(),
                     reason="needs the cached pretrained NICE (built by the flows tutorial)")  # fmt: skip
@@ -120,6 +126,10 @@ def test_pretrained_flow_beats_mean_fill():
     assert (moved > 0.01).float().mean() < 0.2
 
 
+@pytest.mark.claim(
+    "inpainting/smoothed-models.md#eq-13",
+    "inpainting/smoothed-models.md#results-on-100-held-out-digits",
+)
 @pytest.mark.slow
 @pytest.mark.skipif(not pretrained_checkpoint_path("nice_smoothed").is_file(),
                     reason="needs the cached smoothed NICE (built by the inpainting tutorial)")  # fmt: skip
@@ -137,6 +147,13 @@ def test_smoothed_nice_beats_the_mean_image_by_3_db_on_the_left_half():
     assert (ours - psnr(mean_fill(images, known, mean_image), images, known)).mean() > 3.0
 
 
+@pytest.mark.claim(
+    "inpainting/index.md#results-on-100-held-out-digits",
+    "inpainting/index.md#eq-6",
+    "inpainting/conditional-mean.md#results-on-the-standard-nice",
+    "inpainting/kde-yardstick.md",
+    note="the comparison table",
+)
 def test_comparison_table_runs_every_method(small_flow, images):
     """docs/inpainting/index.md, Results: the table's methods keep the known pixels and are scored on the
     hole (eq. (6)); the Langevin mean, MALA mean and KDE yardstick appear only when asked for."""
@@ -144,7 +161,7 @@ def test_comparison_table_runs_every_method(small_flow, images):
 
     masks = {"centre": centre_square_mask(SIDE, SIDE, 4), "top": half_mask("top", SIDE, SIDE)}
     langevin = {
-        "num_samples": 2,
+        "num_chains": 2,
         "step_size": 1e-4,
         "num_steps": 3,
         "generator": torch.Generator().manual_seed(0),

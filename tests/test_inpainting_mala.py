@@ -58,6 +58,7 @@ class LogisticGaussian:
         return (values * weights).sum(1)
 
 
+@pytest.mark.claim("inpainting/conditional-mean.md#eq-9", "inpainting/conditional-mean.md#eq-10")
 def test_mala_recovers_independent_beta_means():
     a, b = 2.0, 5.0
     images = torch.full((2, 1, SIDE, SIDE), 0.5, dtype=torch.float64)
@@ -74,6 +75,7 @@ def test_mala_recovers_independent_beta_means():
     assert 0.45 < result.acceptance.mean().item() < 0.7
 
 
+@pytest.mark.claim("inpainting/conditional-mean.md#eq-9", "inpainting/conditional-mean.md#eq-10")
 @pytest.mark.parametrize("seed", [0, 1])
 def test_mala_recovers_a_correlated_conditional_mean(seed):
     g = torch.Generator().manual_seed(seed)
@@ -92,6 +94,7 @@ def test_mala_recovers_a_correlated_conditional_mean(seed):
     assert torch.allclose(result.mean[0, 0][~known], expected, atol=0.015), (result.mean, expected)
 
 
+@pytest.mark.claim("inpainting/conditional-mean.md", note="MALA's reproducibility, shapes and input checks")
 def test_mala_is_reproducible_and_keeps_its_shapes():
     images = torch.rand(3, 1, SIDE, SIDE, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     known = random_pixel_mask((3, 1, SIDE, SIDE), 0.5, torch.Generator().manual_seed(1))
@@ -109,6 +112,7 @@ def test_mala_is_reproducible_and_keeps_its_shapes():
         assert torch.equal(s[known], images[known])
 
 
+@pytest.mark.claim("inpainting/conditional-mean.md", note="MALA's reproducibility, shapes and input checks")
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

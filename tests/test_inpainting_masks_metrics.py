@@ -21,6 +21,7 @@ from dnnf.inpainting import (
 )
 
 
+@pytest.mark.claim("inpainting/index.md", note="the masks, and input checks")
 def test_mask_kinds_hide_what_their_name_says():
     """docs/inpainting/index.md, section Masks: True = known; the name says what is missing."""
     assert int((~centre_square_mask()).sum()) == 14 * 14
@@ -38,6 +39,7 @@ def test_mask_kinds_hide_what_their_name_says():
         assert make_mask(kind, generator=torch.Generator().manual_seed(0)).dtype == torch.bool
 
 
+@pytest.mark.claim("inpainting/index.md", note="the masks, and input checks")
 def test_random_mask_has_exact_count_and_is_reproducible():
     """docs/inpainting/index.md, section Masks: exactly round(f * H * W) missing pixels per image."""
     known = random_pixel_mask((5, 1, 28, 28), 0.3, torch.Generator().manual_seed(1))
@@ -47,6 +49,25 @@ def test_random_mask_has_exact_count_and_is_reproducible():
     assert torch.equal(known, again)
 
 
+@pytest.mark.claim("inpainting/index.md", note="the masks, and input checks")
+def test_make_mask_draws_one_random_mask_per_digit():
+    """docs/inpainting/index.md, error bars with masks drawn per digit: make_mask("random", num_images=B)
+    gives B independent masks with the exact count, the block kinds stay one shared mask, and a per-digit mask
+    is accepted by the methods (it broadcasts against the batch)."""
+    known = make_mask("random", generator=torch.Generator().manual_seed(0), num_images=4)
+    assert known.shape == (4, 1, 28, 28)
+    assert (~known).flatten(1).sum(dim=1).tolist() == [392] * 4
+    assert len({tuple(k.flatten().tolist()) for k in known}) == 4
+    assert torch.equal(make_mask("left", num_images=4), half_mask("left"))
+    images = torch.rand(4, 1, 28, 28)
+    assert torch.equal(expand_mask(known, images), known)
+    filled = diffusion_fill(images, known)
+    assert torch.equal(filled[known], images[known])
+    with pytest.raises(ValueError, match="num_images"):
+        make_mask("random", num_images=0)
+
+
+@pytest.mark.claim("inpainting/index.md", note="the masks, and input checks")
 @pytest.mark.parametrize(
     ("known", "error", "match"),
     [
@@ -63,6 +84,7 @@ def test_bad_masks_are_rejected(known, error, match):
         expand_mask(known, torch.rand(2, 1, 28, 28))
 
 
+@pytest.mark.claim("inpainting/index.md", note="the masks, and input checks")
 def test_bad_images_are_rejected():
     """docs/inpainting/index.md: images must be floats in [0, 1] of shape (B, C, H, W)."""
     known = centre_square_mask()
@@ -76,6 +98,7 @@ def test_bad_images_are_rejected():
         diffusion_fill(torch.full((1, 1, 28, 28), float("nan")), known)
 
 
+@pytest.mark.claim("inpainting/index.md#eq-6")
 def test_hole_mse_and_psnr_closed_form():
     """docs/inpainting/index.md eq. (6): MSE_U averages over the hole only, PSNR_U = 10 log10(R^2/MSE_U)."""
     target = torch.full((2, 1, 28, 28), 0.5)
@@ -87,6 +110,7 @@ def test_hole_mse_and_psnr_closed_form():
     assert torch.isinf(psnr(target, target, known)).all()
 
 
+@pytest.mark.claim("inpainting/index.md#eq-6")
 @pytest.mark.parametrize("kind", ["left", "centre", "random"])
 def test_whole_image_psnr_is_inflated_by_the_known_pixels(kind):
     """docs/inpainting/index.md eq. (6): with exact known pixels, PSNR = PSNR_U + 10 log10(d / m)
@@ -99,6 +123,7 @@ def test_whole_image_psnr_is_inflated_by_the_known_pixels(kind):
     torch.testing.assert_close(psnr(recon, target), psnr(recon, target, known) + 10 * math.log10(784 / m))
 
 
+@pytest.mark.claim("inpainting/index.md#measuring-the-result", note="SSIM")
 def test_ssim_identity_and_constant_images():
     """docs/inpainting/index.md, section Metrics: SSIM(x, x) = 1; for constant images a and b the
     variances vanish and SSIM = (2ab + C1) / (a^2 + b^2 + C1) with C1 = (0.01 R)^2."""

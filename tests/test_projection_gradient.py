@@ -65,6 +65,12 @@ def _slsqp(q: torch.Tensor, b: torch.Tensor, kwargs: dict) -> torch.Tensor:
     return torch.tensor(res.x)
 
 
+@pytest.mark.claim(
+    "projection/index.md#eq-12",
+    "projection/index.md#eq-13",
+    "projection/index.md#thm-5",
+    note="against SLSQP, four sets",
+)
 @pytest.mark.parametrize("name", PROJECTIONS)
 def test_converges_to_the_constrained_minimiser(name):
     """docs/projection/index.md, eqs. (12)-(13) and Theorem 4: with t = 1/L the method stops at a point with
@@ -81,6 +87,7 @@ def test_converges_to_the_constrained_minimiser(name):
     torch.testing.assert_close(project(res.x - grad / lip), res.x, atol=1e-9, rtol=0)
 
 
+@pytest.mark.claim("projection/index.md#eq-14", "projection/index.md#thm-5")
 def test_stationarity_inequality_at_the_solution():
     """docs/projection/index.md, eq. (14): <grad f(x*), z - x*> >= 0 for feasible z at the PGD limit."""
     f, q, b, _, lip = _quadratic(seed=11)
@@ -92,6 +99,7 @@ def test_stationarity_inequality_at_the_solution():
     assert float(((z - res.x) @ (q @ res.x - b)).min()) >= -1e-9
 
 
+@pytest.mark.claim("projection/index.md#eq-12", note=r"with $f = \frac12\|x - c\|^2$")
 def test_one_step_for_the_distance_objective():
     """docs/projection/index.md, eq. (12): for f = 1/2 ||x - c||^2 (L = 1), one step with t = 1
     lands on P(c)."""
@@ -99,10 +107,11 @@ def test_one_step_for_the_distance_objective():
     res = projected_gradient_descent(
         lambda x: 0.5 * ((x - c) ** 2).sum(), torch.zeros_like(c), project_simplex, step_size=1.0, tol=1e-12
     )
-    assert res.n_iter == 1 and res.converged
+    assert res.num_steps == 1 and res.converged
     torch.testing.assert_close(res.x, project_simplex(c), atol=1e-15, rtol=0)
 
 
+@pytest.mark.claim("projection/index.md#eq-15", "projection/index.md#thm-6", note="for a non-convex $f$")
 def test_sufficient_decrease_nonconvex():
     """docs/projection/index.md, eq. (15): f(x_{k+1}) <= f(x_k) - t/2 ||G_t(x_k)||^2 for t <= 1/L,
     here with a nonconvex f.
@@ -117,10 +126,11 @@ def test_sufficient_decrease_nonconvex():
     t = 0.1
     res = projected_gradient_descent(f, x0, lambda x: project_box(x, -2.0, 2.0), step_size=t, tol=1e-10)
     fs, gms = res.f_history, res.gradient_mapping_norms
-    assert res.converged and res.n_iter > 5
+    assert res.converged and res.num_steps > 5
     assert bool((fs[1:] <= fs[:-1] - 0.5 * t * gms[:-1] ** 2 + 1e-12).all())
 
 
+@pytest.mark.claim("projection/index.md#eq-16", "projection/index.md#thm-6", note="at every iterate")
 def test_sublinear_rate_bound_convex():
     """docs/projection/index.md, eq. (16): f(x_k) - f* <= L ||x_0 - x*||^2 / (2k) for convex f, t = 1/L.
 
@@ -130,15 +140,20 @@ def test_sublinear_rate_bound_convex():
     assert mu < 1e-10
     project = PROJECTIONS["l2_ball"][0]
     x0 = torch.tensor([0.9, -0.4, 0.0, 0.1], dtype=torch.float64)
-    ref = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=1e-13, max_iter=100_000)
-    res = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=0.0, max_iter=200)
+    ref = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=1e-13, num_steps=100_000)
+    res = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=0.0, num_steps=200)
     # tol = 0 still stops early if an iterate is an exact fixed point; check every iterate there is.
     gap = res.f_history[1:] - ref.f
-    k = torch.arange(1, res.n_iter + 1, dtype=torch.float64)
-    assert res.n_iter > 20
+    k = torch.arange(1, res.num_steps + 1, dtype=torch.float64)
+    assert res.num_steps > 20
     assert bool((gap <= lip * float(((res.x_history[0] - ref.x) ** 2).sum()) / (2 * k) + 1e-12).all())
 
 
+@pytest.mark.claim(
+    "projection/index.md#eq-17",
+    "projection/index.md#thm-6",
+    note="at every iterate, four sets",
+)
 @pytest.mark.parametrize("name", PROJECTIONS)
 def test_linear_rate_strongly_convex(name):
     """docs/projection/index.md, eq. (17): ||x_k - x*|| <= (1 - mu/L)^k ||x_0 - x*|| for mu-strongly
@@ -146,13 +161,17 @@ def test_linear_rate_strongly_convex(name):
     project, _ = PROJECTIONS[name]
     f, _, _, mu, lip = _quadratic(seed=13)
     x0 = torch.zeros(4, dtype=torch.float64)
-    ref = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=1e-13, max_iter=100_000)
-    res = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=0.0, max_iter=60)
+    ref = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=1e-13, num_steps=100_000)
+    res = projected_gradient_descent(f, x0, project, step_size=1 / lip, tol=0.0, num_steps=60)
     dist = torch.linalg.vector_norm(res.x_history - ref.x, dim=-1)
     bound = (1 - mu / lip) ** torch.arange(len(dist), dtype=torch.float64) * dist[0]
     assert bool((dist <= bound + 1e-10).all())
 
 
+@pytest.mark.claim(
+    "projection/index.md#projected-gradient-descent",
+    note="the backtracking rule of \"Step sizes\"",
+)
 def test_backtracking_finds_a_valid_step():
     """docs/projection/index.md, "Step sizes": without step_size, backtracking keeps t_k >= beta/L, is
     non-increasing, gives sufficient decrease (15) and reaches the same minimiser as t = 1/L."""
@@ -174,6 +193,7 @@ def test_backtracking_finds_a_valid_step():
     )
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 def test_explicit_gradient_and_batched_problems():
     """A user gradient gives the same run as autograd; a batch of independent problems (sum of objectives)
     equals solving each problem alone."""
@@ -199,12 +219,13 @@ def test_explicit_gradient_and_batched_problems():
         torch.testing.assert_close(auto.x[i], alone.x, atol=1e-10, rtol=0)
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 def test_histories_and_options():
     """Histories have K + 1 entries; x_0 is the projected start; record_x=False keeps no iterates."""
     f, _, _, _, lip = _quadratic(seed=15)
     x0 = torch.full((4,), 3.0, dtype=torch.float64)
-    res = projected_gradient_descent(f, x0, project_simplex, step_size=1 / lip, max_iter=7, tol=0.0)
-    assert res.n_iter == 7 and not res.converged
+    res = projected_gradient_descent(f, x0, project_simplex, step_size=1 / lip, num_steps=7, tol=0.0)
+    assert res.num_steps == 7 and not res.converged
     assert (
         res.x_history.shape == (8, 4)
         and res.f_history.shape == (8,)
@@ -213,13 +234,14 @@ def test_histories_and_options():
     torch.testing.assert_close(res.x_history[0], project_simplex(x0))
     assert res.f == float(f(res.x))
     lean = projected_gradient_descent(
-        f, x0, project_simplex, step_size=1 / lip, max_iter=7, tol=0.0, record_x=False
+        f, x0, project_simplex, step_size=1 / lip, num_steps=7, tol=0.0, record_x=False
     )
     assert lean.x_history is None and torch.equal(lean.x, res.x)
-    zero = projected_gradient_descent(f, x0, project_simplex, step_size=1 / lip, max_iter=0)
-    assert zero.n_iter == 0 and torch.equal(zero.x, project_simplex(x0))
+    zero = projected_gradient_descent(f, x0, project_simplex, step_size=1 / lip, num_steps=0)
+    assert zero.num_steps == 0 and torch.equal(zero.x, project_simplex(x0))
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 def test_too_long_step_is_reported():
     """A step far above 2/L makes the iterates blow up: the method stops with a clear error, not NaNs."""
     with pytest.raises(FloatingPointError, match="step size is too large"):
@@ -228,13 +250,14 @@ def test_too_long_step_is_reported():
         )
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
         ({"step_size": 0.0}, ValueError, "step_size must be positive"),
         ({"step_size": -1.0}, ValueError, "step_size must be positive"),
-        ({"max_iter": -1}, ValueError, "max_iter must be an integer >= 0"),
-        ({"max_iter": 2.5}, TypeError, "max_iter must be an integer >= 0"),
+        ({"num_steps": -1}, ValueError, "num_steps must be an integer >= 0"),
+        ({"num_steps": 2.5}, TypeError, "num_steps must be an integer >= 0"),
         ({"tol": -1e-3}, ValueError, "tol must be non-negative"),
         ({"backtrack_factor": 1.0}, ValueError, "backtrack_factor must lie strictly between 0 and 1"),
         ({"x0": torch.zeros(2, dtype=torch.long)}, TypeError, "x0 must be a floating-point"),
@@ -254,10 +277,11 @@ def test_errors_name_the_argument(kwargs, exc, match):
         projected_gradient_descent(args.pop("f"), args.pop("x0"), args.pop("project"), **args)
 
 
+@pytest.mark.claim("projection/index.md", note="options, edge cases and input checks")
 def test_constant_objective_stops_at_once():
     """A constant f has zero gradient: the projected start is already a fixed point (G_t = 0)."""
     res = projected_gradient_descent(
         lambda x: torch.tensor(1.0), torch.ones(3), project_simplex, step_size=1.0
     )
-    assert res.converged and res.n_iter == 0
+    assert res.converged and res.num_steps == 0
     torch.testing.assert_close(res.x, torch.full((3,), 1 / 3))

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from dnnf.plotting.projection import (  # noqa: E402
@@ -22,6 +23,7 @@ from dnnf.plotting.projection import (  # noqa: E402
 from dnnf.projection import project_box  # noqa: E402
 
 
+@pytest.mark.claim("projection/index.md#figures", note="the tutorial's figure helpers")
 def test_helpers_draw_on_the_axes():
     """Sets become patches or lines, contours a contour set, iterates a path ending at the last iterate,
     and projection arrows point from y to the projection computed by the library."""

@@ -105,6 +105,7 @@ SETS = {
 }
 
 
+@pytest.mark.claim("projection/index.md#eq-1", note="all four sets")
 @pytest.mark.parametrize("name", SETS)
 @FAST
 @given(y=batches())
@@ -117,6 +118,11 @@ def test_projection_is_feasible_and_idempotent(name, y):
     torch.testing.assert_close(project(p), p, atol=ATOL, rtol=0)
 
 
+@pytest.mark.claim(
+    "projection/index.md#thm-3",
+    "projection/index.md#eq-4",
+    note="with independently sampled feasible points",
+)
 @pytest.mark.parametrize("name", SETS)
 @FAST
 @given(y=batches(), seed=st.integers(0, 2**31 - 1))
@@ -131,6 +137,7 @@ def test_variational_inequality(name, y, seed):
     assert float(inner.max()) <= 1e-8
 
 
+@pytest.mark.claim("projection/index.md#thm-4", "projection/index.md#eq-5", "projection/index.md#eq-6")
 @pytest.mark.parametrize("name", SETS)
 @FAST
 @given(y=batches(), z=batches())
@@ -170,6 +177,13 @@ def _slsqp(y: np.ndarray, name: str) -> np.ndarray:
     return res.x
 
 
+@pytest.mark.claim(
+    "projection/index.md#eq-3",
+    "projection/index.md#eq-7",
+    "projection/index.md#eq-9",
+    "projection/index.md#eq-11",
+    note="against scipy's SLSQP on (1)",
+)
 @pytest.mark.parametrize("name", SETS)
 def test_agrees_with_slsqp(name):
     """docs/projection/index.md, eqs. (3), (7), (9), (11): the closed forms solve the minimisation (1)."""
@@ -187,6 +201,12 @@ def _tau_brent(v: np.ndarray, s: float) -> float:
     return brentq(lambda t: np.maximum(v - t, 0).sum() - s, v.min() - s - 1.0, v.max(), xtol=1e-14)
 
 
+@pytest.mark.claim(
+    "projection/index.md#eq-8",
+    "projection/index.md#eq-9",
+    "projection/index.md#eq-10",
+    note="against Brent's method on (9)",
+)
 @FAST
 @given(y=batches(max_n=8), total=st.floats(0.1, 5.0))
 def test_simplex_threshold_matches_root_finding(y, total):
@@ -198,6 +218,7 @@ def test_simplex_threshold_matches_root_finding(y, total):
     torch.testing.assert_close(project_simplex(y, total=total), ref, atol=1e-9, rtol=0)
 
 
+@pytest.mark.claim("projection/index.md#eq-11")
 @FAST
 @given(y=batches(max_n=8), radius=st.floats(0.1, 5.0))
 def test_l1_ball_matches_soft_threshold_root_finding(y, radius):
@@ -214,6 +235,11 @@ def test_l1_ball_matches_soft_threshold_root_finding(y, radius):
     )
 
 
+@pytest.mark.claim(
+    "projection/index.md#eq-3",
+    "projection/index.md#lemma-2",
+    note=r"the homework's set $\{a\} \times [0, 1]$ against a brute-force grid",
+)
 @pytest.mark.parametrize("a", [-2.0, 0.0, 0.7])
 def test_segment_is_a_box_with_equal_bounds(a):
     """docs/projection/index.md, eq. (3): for C = {a} x [0, 1], Pi_C(y) = (a, min(max(y2, 0), 1)).
@@ -231,6 +257,7 @@ def test_segment_is_a_box_with_equal_bounds(a):
     torch.testing.assert_close(p, brute, atol=1e-4, rtol=0)
 
 
+@pytest.mark.claim("projection/index.md#eq-3", note="per-entry and infinite bounds")
 def test_box_with_per_entry_bounds_and_infinite_bounds():
     """docs/projection/index.md, eq. (3): tensor bounds broadcast; infinite bounds give half-lines."""
     y = torch.tensor([[-3.0, 0.2, 9.0], [0.5, -0.5, 0.1]])
@@ -241,6 +268,7 @@ def test_box_with_per_entry_bounds_and_infinite_bounds():
     assert torch.equal(project_box(y, 0.0, float("inf")), y.clamp(min=0))
 
 
+@pytest.mark.claim("projection/index.md", note="batches, dtypes and input checks")
 @pytest.mark.parametrize("name", SETS)
 def test_batched_equals_loop(name):
     """Batching: projecting a (2, 3, n) batch equals projecting each row on its own."""
@@ -250,6 +278,10 @@ def test_batched_equals_loop(name):
     torch.testing.assert_close(project(y), looped, atol=1e-12, rtol=0)
 
 
+@pytest.mark.claim(
+    "projection/index.md#non-expansiveness",
+    note="gradients of the projections against finite differences",
+)
 @pytest.mark.parametrize("name", SETS)
 def test_gradcheck(name):
     """Autograd through each projection matches finite differences (float64, generic points)."""
@@ -258,6 +290,10 @@ def test_gradcheck(name):
     assert torch.autograd.gradcheck(project, (y.requires_grad_(),), eps=1e-6, atol=1e-6)
 
 
+@pytest.mark.claim(
+    "projection/index.md#non-expansiveness",
+    note="gradients of the projections against finite differences",
+)
 def test_gradcheck_box_bounds():
     """project_box is differentiable in tensor bounds too (the inpainting chapter may learn them)."""
     gen = torch.Generator().manual_seed(3)
@@ -267,6 +303,7 @@ def test_gradcheck_box_bounds():
     assert torch.autograd.gradcheck(lambda a, b, c: project_box(a, b, c), (y.requires_grad_(), lo, hi))
 
 
+@pytest.mark.claim("projection/index.md#eq-10", "projection/index.md#ex-4", note="the Jacobian")
 def test_simplex_jacobian_closed_form():
     """docs/projection/index.md, eq. (10): on the support S the Jacobian is I - 11^T/|S|, zero elsewhere."""
     y = torch.tensor([0.9, 0.1, 0.6, -2.0, 0.4], dtype=torch.float64)
@@ -283,6 +320,7 @@ def test_simplex_jacobian_closed_form():
     torch.testing.assert_close(jac, expected, atol=1e-12, rtol=0)
 
 
+@pytest.mark.claim("projection/index.md#eq-7", note="at $y = c$ and $r = 0$")
 def test_l2_ball_gradient_is_finite_at_the_center_and_radius_zero():
     """The l2-ball formula (7) has no 0/0: gradients at y = c are the identity; r = 0 gives the point c."""
     c = torch.tensor([1.0, -1.0], dtype=torch.float64)
@@ -293,6 +331,7 @@ def test_l2_ball_gradient_is_finite_at_the_center_and_radius_zero():
     assert torch.equal(project_l1_ball(torch.ones(2, 3), 0.0), torch.zeros(2, 3))
 
 
+@pytest.mark.claim("projection/index.md", note="batches, dtypes and input checks")
 def test_float32_and_shapes_preserved():
     """Outputs keep dtype and shape, including a single vector (no batch dimension)."""
     y = torch.tensor([3.0, -1.0, 0.5])
@@ -301,6 +340,7 @@ def test_float32_and_shapes_preserved():
     torch.testing.assert_close(project_simplex(y), torch.tensor([1.0, 0.0, 0.0]))
 
 
+@pytest.mark.claim("projection/index.md", note="batches, dtypes and input checks")
 @pytest.mark.parametrize(
     ("call", "exc", "match"),
     [

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from dnnf.rare_events import (
     GamblersRuin,
+    chernoff_bound,
     exact_probability,
+    expected_duration_given_success,
     horizon_weight_bound,
     infinite_horizon_probability,
     relative_variance,
@@ -36,6 +38,7 @@ def _enumerate(p, start, goal, horizon, q=None):
     return walk(start, horizon, 1.0, 1.0)
 
 
+@pytest.mark.claim("rare-events/index.md#eq-3", note="against a sum over the whole game tree")
 @pytest.mark.parametrize("p,start,goal,horizon", [(0.3, 2, 5, 9), (P_RED, 3, 6, 12), (0.6, 1, 4, 7)])
 def test_dp_matches_brute_force_enumeration(p, start, goal, horizon):
     """docs/rare-events/index.md, eq. (3): u_T(s) equals the sum over all game sequences."""
@@ -43,6 +46,7 @@ def test_dp_matches_brute_force_enumeration(p, start, goal, horizon):
     assert exact_probability(GamblersRuin(p, start, goal, horizon)) == pytest.approx(brute, rel=1e-12)
 
 
+@pytest.mark.claim("rare-events/index.md#eq-3", note="against a sum over the whole game tree")
 @settings(max_examples=40, deadline=None)
 @given(
     p=st.floats(0.05, 0.95),
@@ -58,6 +62,7 @@ def test_dp_matches_brute_force_property(p, goal, start_frac, horizon):
     assert exact == pytest.approx(brute, rel=1e-10, abs=1e-300)
 
 
+@pytest.mark.claim("rare-events/index.md#eq-6", note="by enumeration")
 @pytest.mark.parametrize("q", [0.4, 0.55, 0.7])
 def test_second_moment_dp_matches_brute_force(q):
     """docs/rare-events/index.md, eq. (6): m_T(s) = E_q[w^2 1_A] by enumeration."""
@@ -66,6 +71,11 @@ def test_second_moment_dp_matches_brute_force(q):
     assert second_moment(GamblersRuin(p, start, goal, horizon), q) == pytest.approx(brute, rel=1e-12)
 
 
+@pytest.mark.claim(
+    "rare-events/index.md#eq-2",
+    "rare-events/index.md#eq-3",
+    note="and the convergence of (3) to (2)",
+)
 @pytest.mark.parametrize("p,start,goal", [(P_RED, 100, 200), (0.3, 3, 10), (0.5, 7, 20), (0.7, 2, 9)])
 def test_dp_converges_to_closed_form(p, start, goal):
     """docs/rare-events/index.md, eq. (2): u_T(s) increases to P_inf as T grows."""
@@ -75,6 +85,11 @@ def test_dp_converges_to_closed_form(p, start, goal):
     assert values[2] == pytest.approx(closed, rel=1e-7)  # the remaining tail P(T < tau < inf)
 
 
+@pytest.mark.claim(
+    "rare-events/index.md#eq-2",
+    "rare-events/index.md#eq-3",
+    note="and the convergence of (3) to (2)",
+)
 def test_closed_form_solves_the_recursion():
     """docs/rare-events/index.md, eq. (2): h(x) = p h(x+1) + (1-p) h(x-1), h(0)=0, h(N)=1."""
     p, n = 0.45, 30
@@ -82,6 +97,7 @@ def test_closed_form_solves_the_recursion():
     np.testing.assert_allclose(h[1:-1], p * h[2:] + (1 - p) * h[:-2], rtol=1e-12)
 
 
+@pytest.mark.claim("rare-events/index.md#exact-answers", note="the table of answers")
 def test_roulette_answers():
     """docs/rare-events/index.md, 'Exact answers' (table): both horizons, three orders of magnitude apart."""
     finite = exact_probability(GamblersRuin(P_RED, 100, 200, 600))
@@ -91,12 +107,17 @@ def test_roulette_answers():
     assert 1e3 < infinite / finite < 1e4
 
 
+@pytest.mark.claim("rare-events/index.md#eq-1", note="$T < d$")
 def test_unreachable_goal_has_probability_zero():
     """docs/rare-events/index.md: with T < N - s the event is empty."""
     assert exact_probability(GamblersRuin(0.5, 3, 10, 6)) == 0.0
     assert success_table(GamblersRuin(0.5, 3, 10, 7))[-1, 3] == pytest.approx(0.5**7)
 
 
+@pytest.mark.claim(
+    "rare-events/index.md#choosing-q",
+    note="the numbers of \"Choosing q\" and of the errata box",
+)
 def test_relative_variance_of_q_055_and_of_the_best_fixed_tilt():
     """docs/rare-events/index.md, eq. (6) and the errata box: relative variance of q = 0.55 and of 7/12."""
     problem = GamblersRuin(P_RED, 100, 200, 600)
@@ -107,6 +128,7 @@ def test_relative_variance_of_q_055_and_of_the_best_fixed_tilt():
     assert relative_variance(problem, P_RED) == pytest.approx(1 / exact_probability(problem) - 1, rel=1e-9)
 
 
+@pytest.mark.claim("rare-events/index.md", note="input checks")
 @pytest.mark.parametrize(
     "kwargs,error",
     [
@@ -126,6 +148,7 @@ def test_bad_problem_is_rejected(kwargs, error):
         GamblersRuin(**kwargs)
 
 
+@pytest.mark.claim("rare-events/index.md", note="input checks")
 def test_bad_q_is_rejected():
     """q outside (0, 1) names q."""
     problem = GamblersRuin(0.4, 2, 5, 10)
@@ -134,6 +157,7 @@ def test_bad_q_is_rejected():
             second_moment(problem, q)
 
 
+@pytest.mark.claim("rare-events/index.md#eq-7", note="with and without a horizon")
 def test_swap_relative_variance_closed_form():
     """docs/rare-events/index.md, eq. (7): with q = 1 - p the relative variance is (1 - P_q)/P_q, any horizon.
 
@@ -151,6 +175,7 @@ def test_swap_relative_variance_closed_form():
     assert infinite_horizon_probability(p, 100, 200) == pytest.approx(r**-100 * swapped_inf, rel=1e-12)
 
 
+@pytest.mark.claim("rare-events/index.md#eq-8", "rare-events/index.md#eq-9")
 def test_horizon_tilt_weight_bound():
     """docs/rare-events/index.md, eqs. (8)-(9): under q_T, w <= exp(-T KL(q_T||p)) on A_T, so the
     relative variance is <= bound/P - 1; and P <= the same bound (Chernoff/Doob)."""
@@ -167,6 +192,10 @@ def test_horizon_tilt_weight_bound():
     assert horizon_weight_bound(problem) == pytest.approx(0.3**7)
 
 
+@pytest.mark.claim(
+    "rare-events/index.md#choosing-q",
+    note="the numbers of \"Choosing q\" and of the errata box",
+)
 def test_best_fixed_tilt_is_near_the_horizon_tilt():
     """docs/rare-events/index.md, 'Choosing q': the exact optimum over fixed q (about 0.588) beats q_T = 7/12
     by under 5% in relative variance, and both beat the reference solution's q = 0.55 by a factor of about
@@ -178,3 +207,63 @@ def test_best_fixed_tilt_is_near_the_horizon_tilt():
     assert 0.58 < best < 0.60
     assert values.min() < relative_variance(problem, 7 / 12) < 1.05 * values.min()
     assert 7 < relative_variance(problem, 0.55) / values.min() < 10
+
+
+@pytest.mark.claim("rare-events/index.md#eq-9a", note="and its failure past $T = d/(1-2p)$")
+def test_chernoff_bound_with_the_half_tilt_and_its_horizon_limit():
+    """docs/rare-events/index.md, 'A fixed tilt for the horizon': with theta = (1/2) log(q_T(1-p)/((1-q_T)p))
+    the Chernoff bound M(theta)^T e^{-theta d} equals e^{-T KL(q_T||p)} = 1.2436e-5 at T = 600 (without the
+    1/2 it would be 0.62); it holds up to T = d/(1-2p) = 3,700 and fails past it (T = 20,000: 3.5e-5 vs
+    P(A_T) = 4.47e-3), where the function refuses."""
+    p = P_RED
+    problem = GamblersRuin(p, 100, 200, 600)
+    assert chernoff_bound(problem) == pytest.approx(1.2435839942e-5, rel=1e-9)
+    assert chernoff_bound(problem) == pytest.approx(horizon_weight_bound(problem), rel=1e-12)
+    for start, goal, horizon in ((100, 200, 600), (100, 200, 3700), (10, 30, 60), (5, 12, 40), (2, 9, 7)):
+        small = GamblersRuin(p, start, goal, horizon)
+        assert exact_probability(small) <= chernoff_bound(small) * (1 + 1e-12)  # equal when T = d
+    assert 100 / (1 - 2 * p) == pytest.approx(3700)
+    far = GamblersRuin(p, 100, 200, 20_000)
+    q = 0.5 * (1 + 100 / 20_000)
+    kl = q * math.log(q / p) + (1 - q) * math.log((1 - q) / (1 - p))
+    assert math.exp(-20_000 * kl) == pytest.approx(3.4984e-5, rel=1e-4)
+    assert exact_probability(far) == pytest.approx(4.4657e-3, rel=1e-4)  # above the would-be bound
+    with pytest.raises(ValueError, match="submartingale"):
+        chernoff_bound(far)
+
+
+def _duration_given_success_by_linear_solve(p, start, goal):
+    """g(x) = E_x[tau 1_A] solves g = h + p g(x+1) + (1-p) g(x-1), g(0) = g(N) = 0; return g(s)/h(s)."""
+    h = np.array(
+        [
+            infinite_horizon_probability(p, x, goal) if 0 < x < goal else float(x == goal)
+            for x in range(goal + 1)
+        ]
+    )
+    n = goal - 1
+    a = np.eye(n) - p * np.eye(n, k=1) - (1 - p) * np.eye(n, k=-1)
+    g = np.linalg.solve(a, h[1:goal])
+    return g[start - 1] / h[start]
+
+
+@pytest.mark.claim("rare-events/index.md#eq-2a", note="against the first-game recursion (3,666.95)")
+@pytest.mark.parametrize("p,start,goal", [(P_RED, 100, 200), (0.5, 3, 10), (0.3, 4, 9), (0.62, 7, 20)])
+def test_expected_duration_given_success(p, start, goal):
+    """docs/rare-events/index.md, eq. (2a): E[tau | A_inf] in closed form against the first-game recursion;
+    for the roulette it is 3,666.95 games (d/(1-2p) = 3,700 is only its large-N limit)."""
+    value = expected_duration_given_success(p, start, goal)
+    assert value == pytest.approx(_duration_given_success_by_linear_solve(p, start, goal), rel=1e-9)
+    assert expected_duration_given_success(1 - p, start, goal) == pytest.approx(value, rel=1e-12)
+    if p == P_RED:
+        assert value == pytest.approx(3666.9495, abs=1e-4)
+
+
+@pytest.mark.claim("rare-events/index.md#choosing-q", note="the ratio 126")
+def test_swap_is_126_times_worse_than_the_seed_tilt_at_600_games():
+    """docs/rare-events/index.md, 'The swapped coin, without and with a horizon': relative variance 1877 under
+    q = 1 - p against 14.9 under q = 0.55, a ratio of 126."""
+    problem = GamblersRuin(P_RED, 100, 200, 600)
+    swap, seed = relative_variance(problem, 1 - P_RED), relative_variance(problem, 0.55)
+    assert swap == pytest.approx(1877.39, abs=0.01)
+    assert seed == pytest.approx(14.9009, abs=1e-4)
+    assert round(swap / seed) == 126

@@ -48,7 +48,7 @@ def toy_model(x: torch.Tensor) -> torch.Tensor:
 
 
 def _trajectory():
-    return est.optimize_gaussian_objective("exact", n_steps=3)
+    return est.optimize_gaussian_objective("exact", num_steps=3)
 
 
 class TinyFlow(torch.nn.Module):
@@ -75,10 +75,10 @@ CASES: dict[str, tuple[Callable, dict, set[str]]] = {
     "projected_gradient_descent": (
         projection.projected_gradient_descent,
         {"f": lambda x: x.square().sum(), "x0": torch.ones(3), "project": projection.project_simplex,
-         "max_iter": 3},
+         "num_steps": 3},
         {"record_x"},
     ),
-    "basin_minimizer": (est.basin_minimizer, {"mu0": 1.0, "sigma0": 1.0, "max_steps": 50}, set()),
+    "basin_minimizer": (est.basin_minimizer, {"mu0": 1.0, "sigma0": 1.0, "num_steps": 50}, set()),
     "expected_x_sin_x": (est.expected_x_sin_x, {"mu": 0.5, "sigma": 1.0}, set()),
     "gaussian_objective": (est.gaussian_objective, {"mu": 0.5, "sigma": 1.0}, set()),
     "gaussian_objective_gradient": (est.gaussian_objective_gradient, {"mu": 0.5, "sigma": 1.0}, set()),
@@ -90,13 +90,13 @@ CASES: dict[str, tuple[Callable, dict, set[str]]] = {
         est.gaussian_log_ratio_gradient, {"mu": 0.0, "sigma": 1.0, "h_mu": 1.0, "h_sigma": 2.0}, set()
     ),
     "optimize_gaussian_objective": (
-        est.optimize_gaussian_objective, {"estimator": "pathwise", "n_steps": 2, "n_samples": 4}, set()
+        est.optimize_gaussian_objective, {"estimator": "pathwise", "num_steps": 2, "num_samples": 4}, set()
     ),
     "running_average": (est.running_average, {"trajectory": _trajectory(), "start": 1}, set()),
     "iterations_to_reach": (
         est.iterations_to_reach, {"trajectory": _trajectory(), "target": (1.0, 1.0)}, set()
     ),
-    "stationary_points": (est.stationary_points, {"grid": (3, 3), "max_iter": 3}, set()),
+    "stationary_points": (est.stationary_points, {"grid": (3, 3), "num_steps": 3}, set()),
     "leave_one_out_baseline": (est.leave_one_out_baseline, {"values": torch.arange(4.0)}, set()),
     "x_sin_x": (est.x_sin_x, {"x": torch.arange(3.0)}, set()),
     # bits_per_dim passes NaN through on purpose: it is the training loss, whose NaN train_flow detects
@@ -131,7 +131,7 @@ CASES: dict[str, tuple[Callable, dict, set[str]]] = {
     "box_bounds": (inpainting.box_bounds, {"images": IMAGES, "known": KNOWN}, set()),
     "initial_fill": (inpainting.initial_fill, {"images": IMAGES, "known": KNOWN, "init": "mean"}, set()),
     "mean_fill": (inpainting.mean_fill, {"images": IMAGES, "known": KNOWN}, set()),
-    "diffusion_fill": (inpainting.diffusion_fill, {"images": IMAGES, "known": KNOWN, "max_iters": 20}, set()),
+    "diffusion_fill": (inpainting.diffusion_fill, {"images": IMAGES, "known": KNOWN, "num_steps": 20}, set()),
     "kde_conditional_mean": (
         inpainting.kde_conditional_mean,
         {"images": IMAGES, "known": KNOWN, "train_images": IMAGES.flip(0), "bandwidth": 0.1}, set(),
@@ -160,7 +160,7 @@ CASES: dict[str, tuple[Callable, dict, set[str]]] = {
     "relative_variance": (rare_events.relative_variance, {"problem": PROBLEM, "q": 0.55}, set()),
     "horizon_weight_bound": (rare_events.horizon_weight_bound, {"problem": PROBLEM}, set()),
     "estimate_from_log_weights": (
-        rare_events.estimate_from_log_weights, {"log_weights": np.array([-1.0, -2.0]), "n_paths": 10}, set()
+        rare_events.estimate_from_log_weights, {"log_weights": np.array([-1.0, -2.0]), "num_paths": 10}, set()
     ),
     "weight_ess": (rare_events.weight_ess, {"log_weights": np.array([-1.0, -2.0])}, set()),
     "FixedTilt": (rare_events.FixedTilt, {"q": 0.55, "max_leap": 4}, set()),
@@ -169,18 +169,18 @@ CASES: dict[str, tuple[Callable, dict, set[str]]] = {
     "swapped_tilt": (rare_events.swapped_tilt, {"problem": PROBLEM}, set()),
     "horizon_tilt": (rare_events.horizon_tilt, {"problem": PROBLEM}, set()),
     "cross_entropy_tilt": (
-        rare_events.cross_entropy_tilt, {"problem": PROBLEM, "n_pilot": 20, "n_iter": 2}, set()
+        rare_events.cross_entropy_tilt, {"problem": PROBLEM, "num_pilot": 20, "num_steps": 2}, set()
     ),
     "simulate_paths": (
         rare_events.simulate_paths,
-        {"problem": PROBLEM, "proposal": rare_events.FixedTilt(0.55), "n_paths": 8,
+        {"problem": PROBLEM, "proposal": rare_events.FixedTilt(0.55), "num_paths": 8,
          "rng": np.random.default_rng(0)}, set(),
     ),
     "importance_sampling": (
         rare_events.importance_sampling,
-        {"problem": PROBLEM, "proposal": rare_events.FixedTilt(0.55), "n_paths": 8, "chunk_size": 4}, set(),
+        {"problem": PROBLEM, "proposal": rare_events.FixedTilt(0.55), "num_paths": 8, "chunk_size": 4}, set(),
     ),
-    "plain_monte_carlo": (rare_events.plain_monte_carlo, {"problem": PROBLEM, "n_paths": 8}, set()),
+    "plain_monte_carlo": (rare_events.plain_monte_carlo, {"problem": PROBLEM, "num_paths": 8}, set()),
     "dequantize": (dnnf_data.dequantize, {"images": U8}, set()),
     "to_unit_interval": (dnnf_data.to_unit_interval, {"images": U8}, set()),
     "load_mnist": (dnnf_data.load_mnist, {"split": "test"}, {"cache_dir"}),

@@ -57,13 +57,13 @@ def test_an_unbounded_box_is_still_allowed():
 def test_optimize_gaussian_objective_refuses_a_bad_step_size(lr):
     """lr=inf used to fail inside torch.distributions; a string or a bool inside float()."""
     with pytest.raises((ValueError, TypeError), match="lr must be"):
-        optimize_gaussian_objective("pathwise", lr=lr, n_steps=2)
+        optimize_gaussian_objective("pathwise", lr=lr, num_steps=2)
 
 
 def test_optimize_gaussian_objective_stops_when_the_iterate_diverges():
     """A finite but far too large step sends sigma to infinity: a FloatingPointError names the step."""
     with pytest.raises(FloatingPointError, match="diverged at step 1"):
-        optimize_gaussian_objective("exact", mu0=0.0, sigma0=1.0, lr=1e6, n_steps=3)
+        optimize_gaussian_objective("exact", mu0=0.0, sigma0=1.0, lr=1e6, num_steps=3)
 
 
 def test_log_prob_of_an_image_with_nan_is_an_error():
@@ -121,11 +121,11 @@ def test_kde_with_no_training_images_is_an_error():
         (lambda: plain_monte_carlo(PROBLEM, 100, chunk_size=0.5), TypeError, "chunk_size must be an int"),
         (lambda: plain_monte_carlo(PROBLEM, 100, seed=-1), ValueError, "seed must be an integer"),
         (lambda: plain_monte_carlo(PROBLEM, 100, seed=1.5), TypeError, "seed must be an integer"),
-        (lambda: plain_monte_carlo(PROBLEM, 1e6), TypeError, "n_paths must be an integer"),
+        (lambda: plain_monte_carlo(PROBLEM, 1e6), TypeError, "num_paths must be an integer"),
         (lambda: importance_sampling(PROBLEM, FixedTilt(0.6), 100, seed="0"), TypeError, "seed must be"),
-        (lambda: estimate_from_log_weights(np.zeros(2), 10.5), TypeError, "n_paths must be an integer"),
-        (lambda: stationary_points(max_iter=NAN), TypeError, "max_iter must be an integer"),
-        (lambda: stationary_points(max_iter="5"), TypeError, "max_iter must be an integer"),
+        (lambda: estimate_from_log_weights(np.zeros(2), 10.5), TypeError, "num_paths must be an integer"),
+        (lambda: stationary_points(num_steps=NAN), TypeError, "num_steps must be an integer"),
+        (lambda: stationary_points(num_steps="5"), TypeError, "num_steps must be an integer"),
         (lambda: stationary_points(grid=(10, INF)), TypeError, r"grid\[1\] must be an integer"),
         (lambda: stationary_points(mu_range=(0.0, INF)), ValueError, r"mu_range\[1\] must be a finite"),
         (lambda: exact_probability(GamblersRuin(0.4, 3, 10**6, horizon=10**6)), ValueError, "horizon"),

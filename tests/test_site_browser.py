@@ -89,8 +89,17 @@ CLEAN_PAGES = {
     "fig.png": PNG,
     "good.html": _page("<h2 id='part'>Part</h2><a href='index.html'>home</a>"),
     "tutorials/index.html": _page("<p>The tutorials: <a href='good/'>good</a></p>"),
-    "tutorials/good/index.html": _notebook(f"<img src='{PNG_URI}'>"),
-    "tutorials/file/index.html": _notebook("<img src='../../fig.png'>"),
+    "tutorials/good/index.html": _notebook(f"<img src='{PNG_URI}' alt='a red dot'>"),
+    "tutorials/file/index.html": _notebook("<img src='../../fig.png' alt='a red dot'>"),
+    # a numbered equation with room for its number, and a code cell as wide as the text
+    "layout.html": _page(
+        "<div class='katex-display'><span><span class='katex-html' style='display:block;"
+        "position:relative'><span class='base' style='display:inline-block;width:100px'>x</span>"
+        "<span class='tag' style='position:absolute;right:0;top:0'>(2)</span></span></span></div>"
+        "<div class='jp-CodeCell'><div class='jp-InputArea-editor'><div style='overflow:auto'>"
+        "<pre style='white-space:pre-wrap'>x = 1  # a comment long enough to wrap on a phone</pre>"
+        "</div></div></div>"
+    ),
 }
 
 BROKEN_PAGES = {
@@ -108,7 +117,23 @@ BROKEN_PAGES = {
     "resource.html": _page("<p>styled</p>", head="<link rel='stylesheet' href='nope.css'>"),
     "refused.html": _page("<img src='http://127.0.0.1:1/nothing-listens-here.png' alt='refused'>"),
     "tutorials/nofig/index.html": _notebook("<pre>no figure here</pre>"),
-    "tutorials/brokenfig/index.html": _notebook("<img src='missing.png'>"),
+    "tutorials/brokenfig/index.html": _notebook("<img src='missing.png' alt='a figure'>"),
+    # what issue 10 found: break-all outputs, nbconvert's default alt, the In [n] gutter on a phone, a
+    # code line wider than its box, and an equation number laid over a formula wider than the column
+    "breaks.html": _notebook("<pre style='word-break:break-all;white-space:pre-wrap'>14.51 0.562</pre>"),
+    "alt.html": _page(
+        "<img src='fig.png'> <img src='fig.png' alt='No description has been provided for this image'>"
+    ),
+    "gutter.html": _page(
+        "<div class='jp-CodeCell'><div style='display:flex'><div style='flex:none;width:120px'>In [1]:</div>"
+        "<div class='jp-InputArea-editor' style='flex:1;min-width:0'><div style='overflow:auto'>"
+        f"<pre style='white-space:pre'>x = {'1 + ' * 200}1</pre></div></div></div></div>"
+    ),
+    "tags.html": _page(
+        "<div class='katex-display'><span><span class='katex-html' style='display:block;"
+        "position:relative'><span class='base' style='display:inline-block;width:500px'>x</span>"
+        "<span class='tag' style='position:absolute;right:0;top:0'>(2)</span></span></span></div>"
+    ),
 }
 
 EXPECTED_BROKEN = {
@@ -128,6 +153,11 @@ EXPECTED_BROKEN = {
     ("tutorials/brokenfig/index.html", "missing-figure"),
     ("tutorials/brokenfig/index.html", "broken-image"),
     ("tutorials/brokenfig/index.html", "http-error"),
+    ("breaks.html", "output-breaks-words"),
+    ("alt.html", "missing-alt"),
+    ("gutter.html", "narrow-code"),
+    ("gutter.html", "code-overflow"),
+    ("tags.html", "tag-overlap"),
 }
 
 
@@ -161,6 +191,8 @@ def test_every_kind_of_breakage_is_reported_on_its_page(browser, tmp_path: Path)
     assert details["external.html", "external-request"] == ["https://example.com/x.png"]
     assert any("missing.html" in d for d in details["links.html", "broken-link"])
     assert len(details["links.html", "broken-anchor"]) == 2  # another page's and this page's anchor
+    assert len(details["alt.html", "missing-alt"]) == 2  # no alt, and nbconvert's default
+    assert len(details["gutter.html", "code-overflow"]) == 2  # at the desktop's width and at the phone's
 
 
 def test_tutorial_figure_check_can_be_turned_off_for_preview_builds(browser, tmp_path: Path):

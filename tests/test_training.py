@@ -61,6 +61,7 @@ def _params(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.claim("flows/training.md#eq-l", note="decreases under the loop")
 def test_training_reduces_held_out_bits_per_dim():
     """Page flows/training, (L): a few Adam steps on a fixed seed lower the held-out bits/dim."""
     torch.manual_seed(0)
@@ -74,6 +75,7 @@ def test_training_reduces_held_out_bits_per_dim():
     assert sum(result.train_bpd[-10:]) < sum(result.train_bpd[:10])
 
 
+@pytest.mark.claim("flows/training.md#checkpoints-and-interruptions", note="exact resumption")
 def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
     """Page flows/training, "Exact resumption": killed at step 8, resumed from step 6, same end point."""
     images = _images()
@@ -99,6 +101,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
     assert ref_state["metrics"]["train_bpd"] == resumed.train_bpd
 
 
+@pytest.mark.claim("flows/training.md#checkpoints-and-interruptions", note="atomic writes")
 def test_crash_while_writing_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     """Page flows/training, "Atomic writes": a crash mid-write leaves the old checkpoint and no temp file."""
     path = tmp_path / CHECKPOINT_NAME
@@ -117,6 +120,7 @@ def test_crash_while_writing_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT_NAME]
 
 
+@pytest.mark.claim("flows/training.md#checkpoints-and-interruptions", note="safe loading")
 def test_checkpoint_loads_only_weights(tmp_path):
     """Page flows/training, "Safe loading": a file that pickles arbitrary objects is refused."""
     path = tmp_path / "evil.pt"
@@ -126,6 +130,7 @@ def test_checkpoint_loads_only_weights(tmp_path):
     assert str(path) in str(caught.value) and "weights_only" not in str(caught.value)
 
 
+@pytest.mark.claim("flows/training.md#checkpoints-and-interruptions", note="safe loading")
 def test_architecture_mismatch_is_a_clear_error(tmp_path):
     """Page flows/training, "Safe loading": another architecture or other hyper-parameters are refused."""
     images = _images()
@@ -140,6 +145,7 @@ def test_architecture_mismatch_is_a_clear_error(tmp_path):
         train_flow(StandIn(), images, steps=4, batch_size=16, progress=False, checkpoint_dir=tmp_path)
 
 
+@pytest.mark.claim("flows/training.md#the-objective-and-the-loop", note="a non-finite loss")
 def test_nan_loss_stops_with_a_clear_error():
     """Page flows/training, "Non-finite loss": training stops before the step; last finite parameters kept."""
     images = _images()
@@ -169,6 +175,7 @@ def test_bad_inputs_raise_named_errors():
         save_checkpoint([1, 2], "unused.pt")
 
 
+@pytest.mark.claim("flows/training.md#eq-l", note=r"held-out mean and its standard error $s/\sqrt{N}$")
 def test_evaluation_mean_and_standard_error_match_per_image_values():
     """Page flows/training, held-out bits/dim: the mean of (L) over the images and its error s/sqrt(N)."""
     from dnnf.data import dequantize
@@ -183,6 +190,7 @@ def test_evaluation_mean_and_standard_error_match_per_image_values():
     assert evaluate_bits_per_dim(model, images, batch_size=7, seed=4) == mean
 
 
+@pytest.mark.claim("inpainting/smoothed-models.md#eq-13", "flows/training.md#training-on-smoothed-data")
 def test_noise_std_trains_on_the_smoothed_density(tmp_path):
     """Page flows/training and loop.py: with noise_std = s the data are x + s * N(0, 1). A per-pixel
     Gaussian fitted by maximum likelihood to a constant image then has standard deviation about s (the

@@ -49,6 +49,7 @@ def _worker(rank: int, world_size: int, folder: str) -> None:
         dist.destroy_process_group()
 
 
+@pytest.mark.claim("flows/training.md#eq-ddp", note="with two gloo processes and a Glow with ActNorm")
 @pytest.mark.slow
 def test_two_gloo_processes_match_one_process(tmp_path):
     """Page flows/training, eq. (ddp): DDP on 2 processes = one process on the same global batch."""

@@ -27,6 +27,7 @@ TINY = {
 }  # fmt: skip
 
 
+@pytest.mark.claim("flows/training.md", note="the pretrained cache and `scripts/train_flow.py`")
 def test_first_call_trains_and_caches_second_call_loads(tmp_path, monkeypatch):
     """The first call trains with the recipe and writes the checkpoint; the second only loads it."""
     monkeypatch.setitem(PRETRAINED_RECIPES, "tiny", TINY)
@@ -47,6 +48,7 @@ def test_first_call_trains_and_caches_second_call_loads(tmp_path, monkeypatch):
         assert torch.equal(value, second.state_dict()[name]), name
 
 
+@pytest.mark.claim("flows/training.md", note="the pretrained cache and `scripts/train_flow.py`")
 def test_unknown_arch_is_a_clear_error():
     """An unknown architecture name lists the known ones."""
     known = r"\['glow', 'glow_smoothed', 'nice', 'nice_smoothed'\]"
@@ -54,6 +56,7 @@ def test_unknown_arch_is_a_clear_error():
         load_or_train_mnist_flow("realnvp")
 
 
+@pytest.mark.claim("flows/training.md", note="the pretrained cache and `scripts/train_flow.py`")
 def test_recipes_rebuild_with_build_model():
     """Every recipe's config is accepted by dnnf.flows.build_model and round-trips into the model."""
     from dnnf.flows import build_model
@@ -70,6 +73,7 @@ def _script():
     return module
 
 
+@pytest.mark.claim("flows/training.md", note="the pretrained cache and `scripts/train_flow.py`")
 def test_script_trains_then_resumes(tmp_path, capsys):
     """scripts/train_flow.py writes a checkpoint and, run again with more steps, continues from it."""
     script = _script()

@@ -41,3 +41,12 @@ def test_every_tutorial_is_in_the_nav():
     nav = set(_nav_entries(config["nav"]))
     missing = [p.name for p in TUTORIALS if f"tutorials/{p.name}" not in nav]
     assert not missing, f"tutorials missing from mkdocs.yml nav: {missing}"
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
+def test_every_cell_that_shows_a_figure_describes_it(path: Path):
+    """The alt text of a figure is the ``alt`` metadata of the cell that draws it (scripts/site/reader.py
+    writes it into the page; the strict build also checks that the counts match)."""
+    cells = [c for c in jupytext.read(path).cells if c.cell_type == "code" and "plt.show()" in c.source]
+    undescribed = [c.source.splitlines()[0] for c in cells if not c.metadata.get("alt")]
+    assert not undescribed, f"code cells that draw without # %% alt=...: {undescribed}"

@@ -1,13 +1,19 @@
 r"""Stochastic gradient estimators of $\nabla_\phi \mathbb{E}_{Z\sim q_\phi}[f(Z)]$ and two worked examples.
 
-- :func:`score_function_surrogate` / :func:`score_function_gradient`: the log-derivative (REINFORCE)
+- [`score_function_surrogate`][dnnf.estimators.score_function_surrogate] /
+  [`score_function_gradient`][dnnf.estimators.score_function_gradient]: the log-derivative (REINFORCE)
   estimator, with a leave-one-out baseline by default;
-- :func:`pathwise_surrogate` / :func:`pathwise_gradient`: the reparameterization estimator;
-- :func:`estimator_statistics`: mean, standard error and per-sample variance of either estimator;
-- the Gaussian log-ratio (:func:`gaussian_log_ratio_expectation`) and the Gaussian objective
-  (:func:`gaussian_objective`, :func:`stationary_points`, :func:`optimize_gaussian_objective`).
+- [`pathwise_surrogate`][dnnf.estimators.pathwise_surrogate] /
+  [`pathwise_gradient`][dnnf.estimators.pathwise_gradient]: the reparameterization estimator;
+- [`estimator_statistics`][dnnf.estimators.estimator_statistics]: mean, standard error and per-sample variance
+  of either estimator;
+- the Gaussian log-ratio ([`gaussian_log_ratio_expectation`][dnnf.estimators.gaussian_log_ratio_expectation])
+  and the Gaussian objective ([`gaussian_objective`][dnnf.estimators.gaussian_objective],
+  [`stationary_points`][dnnf.estimators.stationary_points],
+  [`optimize_gaussian_objective`][dnnf.estimators.optimize_gaussian_objective]).
 """
 
+from .basins import BasinMap, basin_map
 from .gaussian_objective import (
     StationaryPoint,
     expected_x_sin_x,
@@ -19,6 +25,7 @@ from .gaussian_objective import (
 from .gaussian_sgd import (
     Trajectory,
     basin_minimizer,
+    descent_direction,
     iterations_to_reach,
     optimize_gaussian_objective,
     running_average,
@@ -30,10 +37,13 @@ from .score_function import leave_one_out_baseline, score_function_gradient, sco
 from .variance import EstimatorStatistics, estimator_statistics
 
 __all__ = [
+    "BasinMap",
     "EstimatorStatistics",
     "StationaryPoint",
     "Trajectory",
+    "basin_map",
     "basin_minimizer",
+    "descent_direction",
     "estimator_statistics",
     "expected_x_sin_x",
     "gaussian_log_ratio_expectation",

@@ -6,9 +6,8 @@ $$
 \nabla_\phi \mathbb{E}_{q_\phi}[f(Z)] = \mathbb{E}_{q_\phi}\big[(f(Z) - b)\,\nabla_\phi \log q_\phi(Z)\big],
 $$
 
-for any baseline $b$ that does not depend on $Z$, because
-$\mathbb{E}_{q_\phi}[\nabla_\phi \log q_\phi(Z)] = 0$.
-The estimator only needs $\log q_\phi$ and samples, so it works for discrete distributions too.
+for any baseline $b$ that does not depend on $Z$. It only needs $\log q_\phi$ and samples, so it works for
+discrete distributions too. Derivation: [The score-function estimator][the-score-function-estimator].
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.distributions import Distribution
 
-from dnnf._validation import check_distribution, check_finite, check_n_samples, evaluate_f
+from dnnf._validation import check_distribution, check_finite, check_num_samples, evaluate_f
 
 __all__ = ["leave_one_out_baseline", "score_function_gradient", "score_function_surrogate"]
 
@@ -40,6 +39,13 @@ def leave_one_out_baseline(values: torch.Tensor) -> torch.Tensor:
     -------
     torch.Tensor
         The baselines, same shape as ``values``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.estimators import leave_one_out_baseline
+    >>> leave_one_out_baseline(torch.tensor([1.0, 2.0, 3.0])).tolist()
+    [2.5, 2.0, 1.5]
     """
     if not torch.is_tensor(values) or values.dim() == 0 or values.shape[0] < 2:
         raise ValueError("values must be a tensor of shape (n, ...) with n >= 2 for a leave-one-out baseline")
@@ -78,7 +84,7 @@ def _baseline_values(baseline: Baseline, values: torch.Tensor) -> torch.Tensor:
 def score_function_surrogate(
     f: Callable[[torch.Tensor], torch.Tensor],
     dist: Distribution,
-    n_samples: int,
+    num_samples: int,
     *,
     baseline: Baseline = "loo",
 ) -> torch.Tensor:
@@ -98,33 +104,45 @@ def score_function_surrogate(
     + \frac1n\sum_{i=1}^n \nabla_\phi f_\phi(z_i).
     $$
 
-    The second sum is zero when $f$ does not depend on $\phi$ (the usual case); when it does (e.g. the
-    $\log(h/q_\phi)$ integrand of the log-ratio identity) it is the direct term, kept so that the
-    gradient stays unbiased.
+    The second sum (the direct term) is zero unless $f$ depends on $\phi$, as in the log-ratio identity. Why
+    this surrogate: [In code: surrogate losses][in-code-surrogate-losses].
 
     Parameters
     ----------
     f : callable
-        Maps draws of shape ``(n_samples, *dist.batch_shape, *dist.event_shape)`` to values of shape
-        ``(n_samples, *dist.batch_shape)``.
+        Maps draws of shape ``(num_samples, *dist.batch_shape, *dist.event_shape)`` to values of shape
+        ``(num_samples, *dist.batch_shape)``.
     dist : torch.distributions.Distribution
         $q_\phi$, built from tensors that require grad. Any distribution with ``sample`` and ``log_prob``.
-    n_samples : int
+    num_samples : int
         Number of draws $n$ (at least 2 with the leave-one-out baseline).
     baseline : {'loo'}, None, float or torch.Tensor
         ``'loo'`` (default): leave-one-out mean of the other draws' values; ``None``: no baseline; a float or
-        a tensor broadcastable to ``(n_samples, *dist.batch_shape)``: a fixed control variate, which must not
-        depend on the draws (otherwise the estimator is biased).
+        a tensor broadcastable to ``(num_samples, *dist.batch_shape)``: a fixed control variate, which must
+        not depend on the draws (otherwise the estimator is biased).
 
     Returns
     -------
     torch.Tensor
         Shape ``dist.batch_shape``: one surrogate per independent batch element (sum it before
         ``backward``).
+
+    Examples
+    --------
+    $\nabla_\mu \mathbb{E}_{\mathcal{N}(\mu, 1)}[Z^2] = 2\mu$, here $1$:
+
+    >>> import torch
+    >>> from dnnf.estimators import score_function_surrogate
+    >>> _ = torch.manual_seed(0)
+    >>> mu = torch.tensor(0.5, requires_grad=True)
+    >>> loss = score_function_surrogate(lambda z: z**2, torch.distributions.Normal(mu, 1.0), 10_000)
+    >>> loss.backward()
+    >>> round(loss.item(), 1), round(mu.grad.item(), 1)  # E[Z^2] = mu^2 + 1 = 1.25
+    (1.2, 1.0)
     """
     dist = check_distribution(dist)
     _check_baseline(baseline)
-    n = check_n_samples(n_samples, minimum=2 if isinstance(baseline, str) else 1)
+    n = check_num_samples(num_samples, minimum=2 if isinstance(baseline, str) else 1)
     with torch.no_grad():
         z = dist.sample((n,))
     values = evaluate_f(f, z, dist)
@@ -137,18 +155,19 @@ def score_function_gradient(
     f: Callable[[torch.Tensor], torch.Tensor],
     dist: Distribution,
     params: Sequence[torch.Tensor],
-    n_samples: int,
+    num_samples: int,
     *,
     baseline: Baseline = "loo",
 ) -> tuple[torch.Tensor, ...]:
     r"""Score-function estimate of $\nabla_\phi \mathbb{E}_{q_\phi}[f(Z)]$ for each tensor of ``params``.
 
-    The gradient of :func:`score_function_surrogate` (summed over the batch), see there for the formula.
+    The gradient of [`score_function_surrogate`][dnnf.estimators.score_function_surrogate] (summed over the
+    batch), see there for the formula.
 
     Parameters
     ----------
-    f, dist, n_samples, baseline
-        As in :func:`score_function_surrogate`.
+    f, dist, num_samples, baseline
+        As in [`score_function_surrogate`][dnnf.estimators.score_function_surrogate].
     params : sequence of torch.Tensor
         The tensors $\phi$ (requiring grad) that ``dist`` was built from.
 
@@ -156,7 +175,17 @@ def score_function_gradient(
     -------
     tuple of torch.Tensor
         One gradient estimate per parameter, same shapes as ``params``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.estimators import score_function_gradient
+    >>> _ = torch.manual_seed(0)
+    >>> mu = torch.tensor(0.5, requires_grad=True)
+    >>> (g,) = score_function_gradient(lambda z: z**2, torch.distributions.Normal(mu, 1.0), [mu], 10_000)
+    >>> round(float(g), 1)  # exact: 2 mu = 1
+    1.0
     """
     params = tuple(params)
-    surrogate = score_function_surrogate(f, dist, n_samples, baseline=baseline)
+    surrogate = score_function_surrogate(f, dist, num_samples, baseline=baseline)
     return torch.autograd.grad(surrogate.sum(), params, allow_unused=True, materialize_grads=True)

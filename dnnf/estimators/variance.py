@@ -2,9 +2,8 @@ r"""Measure a gradient estimator: its mean, the mean's standard error, and its p
 
 For an estimator $\hat g_n$ built from $n$ draws, the *per-sample variance* is
 $v = n\,\mathrm{Var}[\hat g_n]$.
-For an average of $n$ independent terms it is the variance of one term, so estimators with different batch
-sizes (or with a leave-one-out baseline, whose terms are dependent) are compared on the same footing:
-$\mathrm{Var}[\hat g_n] = v/n$.
+It compares estimators with different batch sizes on the same footing, $\mathrm{Var}[\hat g_n] = v/n$:
+[Measuring an estimator: per-sample variance][measuring-an-estimator-per-sample-variance].
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Distribution
 
-from dnnf._validation import check_int, check_n_samples
+from dnnf._validation import check_int, check_num_samples
 
 from .pathwise import pathwise_surrogate
 from .score_function import Baseline, score_function_surrogate
@@ -38,18 +37,30 @@ class EstimatorStatistics:
     per_sample_variance_se : tuple of torch.Tensor
         Standard error of ``per_sample_variance``, $n\sqrt{(m_4 - m_2^2)/R}$ with $m_k$ the central moments of
         the $R$ batch estimates (no normality assumed).
-    n_samples : int
+    num_samples : int
         Draws per batch $n$.
-    n_replicates : int
+    num_replicates : int
         Number of independent batches $R$.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.estimators import estimator_statistics
+    >>> _ = torch.manual_seed(0)
+    >>> def normal(mu):
+    ...     return torch.distributions.Normal(mu, 1.0)
+    >>> stats = estimator_statistics("pathwise", lambda z: z**2, normal, [torch.zeros(3)],
+    ...                              num_samples=8, num_replicates=50)
+    >>> stats.mean[0].shape, stats.num_samples, stats.num_replicates
+    (torch.Size([3]), 8, 50)
     """
 
     mean: tuple[torch.Tensor, ...]
     standard_error: tuple[torch.Tensor, ...]
     per_sample_variance: tuple[torch.Tensor, ...]
     per_sample_variance_se: tuple[torch.Tensor, ...]
-    n_samples: int
-    n_replicates: int
+    num_samples: int
+    num_replicates: int
 
 
 def estimator_statistics(
@@ -57,8 +68,8 @@ def estimator_statistics(
     f: Callable[[torch.Tensor], torch.Tensor],
     make_dist: Callable[..., Distribution],
     params: Sequence[torch.Tensor],
-    n_samples: int,
-    n_replicates: int,
+    num_samples: int,
+    num_replicates: int,
     *,
     baseline: Baseline = "loo",
 ) -> EstimatorStatistics:
@@ -73,35 +84,55 @@ def estimator_statistics(
     estimator : {'score', 'pathwise'}
         Which estimator to measure.
     f : callable
-        As in :func:`score_function_surrogate`; it receives draws of shape
-        ``(n_samples, n_replicates, *batch, *event)``.
+        As in [`score_function_surrogate`][dnnf.estimators.score_function_surrogate]; it receives draws of
+        shape ``(num_samples, num_replicates, *batch, *event)``.
     make_dist : callable
         ``make_dist(*params)`` returns $q_\phi$; it must broadcast a leading dimension of its arguments
         (true for elementwise parametrisations such as ``lambda mu, tau: Normal(mu, tau.exp())``).
     params : sequence of torch.Tensor
         The parameter values $\phi$ at which to measure (any shapes, e.g. a grid).
-    n_samples : int
+    num_samples : int
         Draws per batch $n$.
-    n_replicates : int
+    num_replicates : int
         Independent batches $R \geq 2$.
     baseline : {'loo'}, None, float or torch.Tensor
-        Passed to :func:`score_function_surrogate` (ignored by the pathwise estimator).
+        Passed to [`score_function_surrogate`][dnnf.estimators.score_function_surrogate] (ignored by the
+        pathwise estimator).
 
     Returns
     -------
     EstimatorStatistics
         Mean, standard error and per-sample variance per parameter.
+
+    Examples
+    --------
+    The per-sample variance of the pathwise estimator of $\nabla_\mu \mathbb{E}[Z^2]$ is
+    $\mathrm{Var}[2Z] = 4$; the score-function estimator's is larger:
+
+    >>> import torch
+    >>> from dnnf.estimators import estimator_statistics
+    >>> _ = torch.manual_seed(0)
+    >>> def normal(mu):
+    ...     return torch.distributions.Normal(mu, 1.0)
+    >>> path = estimator_statistics("pathwise", lambda z: z**2, normal, [torch.tensor(0.5)], 16, 400)
+    >>> score = estimator_statistics("score", lambda z: z**2, normal, [torch.tensor(0.5)], 16, 400)
+    >>> round(float(path.mean[0]), 1), round(float(path.per_sample_variance[0]))
+    (1.0, 4)
+    >>> bool(score.per_sample_variance[0] > 2 * path.per_sample_variance[0])
+    True
     """
     if estimator not in ("score", "pathwise"):
         raise ValueError(f"estimator must be 'score' or 'pathwise', got {estimator!r}")
     if not callable(make_dist):
         raise TypeError(f"make_dist must be callable, got {type(make_dist).__name__}")
-    n = check_n_samples(n_samples)
-    check_int("n_replicates", n_replicates, minimum=2)
+    n = check_num_samples(num_samples)
+    check_int("num_replicates", num_replicates, minimum=2)
     params = tuple(params)
     if not params or not all(torch.is_tensor(p) for p in params):
         raise TypeError("params must be a non-empty sequence of torch.Tensor")
-    copies = [p.detach().unsqueeze(0).repeat(n_replicates, *([1] * p.dim())).requires_grad_() for p in params]
+    copies = [
+        p.detach().unsqueeze(0).repeat(num_replicates, *([1] * p.dim())).requires_grad_() for p in params
+    ]
     dist = make_dist(*copies)
     if estimator == "score":
         surrogate = score_function_surrogate(f, dist, n, baseline=baseline)
@@ -114,9 +145,9 @@ def estimator_statistics(
     moments = tuple(((c**2).mean(dim=0), (c**4).mean(dim=0)) for c in centred)
     return EstimatorStatistics(
         mean=means,
-        standard_error=tuple((v / n_replicates).sqrt() for v in variances),
+        standard_error=tuple((v / num_replicates).sqrt() for v in variances),
         per_sample_variance=tuple(n * v for v in variances),
-        per_sample_variance_se=tuple(n * ((m4 - m2**2) / n_replicates).sqrt() for m2, m4 in moments),
-        n_samples=n,
-        n_replicates=n_replicates,
+        per_sample_variance_se=tuple(n * ((m4 - m2**2) / num_replicates).sqrt() for m2, m4 in moments),
+        num_samples=n,
+        num_replicates=num_replicates,
     )

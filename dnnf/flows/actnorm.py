@@ -6,8 +6,8 @@ $$
 y_{c, \dots} = (x_{c, \dots} + b_c)\, e^{\ell_c}, \qquad \log|\det J| = H W \sum_{c=1}^{C} \ell_c ,
 $$
 
-because the Jacobian is diagonal with entry $e^{\ell_c}$ repeated once per spatial position ($HW$ is
-replaced by the number of positions for other shapes, 1 for vectors).
+with $HW$ the number of positions per channel (1 for vectors). Derivation:
+[Glow: ActNorm and invertible 1x1 convolutions][glow-actnorm-and-invertible-1x1-convolutions].
 """
 
 from __future__ import annotations
@@ -37,6 +37,22 @@ class ActNorm(Flow):
         $C$, the size of dim 1 of the input ``(batch, C, ...)``.
     eps : float
         Added to the standard deviation at initialisation.
+
+    Examples
+    --------
+    The first batch initialises the layer so that its output has zero mean and unit variance per channel:
+
+    >>> import torch
+    >>> from dnnf.flows import ActNorm, jacobian_logabsdet
+    >>> layer = ActNorm(2).double()
+    >>> x = torch.randn(64, 2, 3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> y, logdet = layer(x)
+    >>> [abs(round(v, 6)) for v in y.mean(dim=(0, 2, 3)).tolist()]
+    [0.0, 0.0]
+    >>> [round(v, 4) for v in y.std(dim=(0, 2, 3), unbiased=False).tolist()]
+    [1.0, 1.0]
+    >>> torch.allclose(logdet[:2], jacobian_logabsdet(layer, x[:2])), torch.allclose(layer.inverse(y), x)
+    (True, True)
     """
 
     def __init__(self, num_channels: int, eps: float = 1e-6) -> None:

@@ -1,9 +1,9 @@
 r"""The flow abstraction: invertible maps that report their log-Jacobian-determinant.
 
-A flow $f$ maps $x$ to $y = f(x)$ and returns, per sample, $\log|\det J_f(x)|$, where $J_f(x)$ is the
-Jacobian of the flattened output with respect to the flattened input (the order of flattening does not
-matter, see the page *Log-determinants*). Composition adds log-determinants (chain rule and
-$\det(AB) = \det A \det B$):
+A flow $f$ maps $x$ to $y = f(x)$ and returns, per sample, $\log|\det J_f(x)|$, where $J_f(x)$ is the Jacobian
+of the flattened output with respect to the flattened input (the order of flattening does not matter:
+[Log-determinants, part (b)][b-any-vectorisation-gives-the-same-absolute-determinant]).
+Composition adds log-determinants ([Change of variables][change-of-variables]):
 
 $$
 \log\left|\det J_{f_K \circ \dots \circ f_1}(x)\right|
@@ -26,8 +26,22 @@ __all__ = ["Flow", "Compose", "NormalizingFlow"]
 class Flow(nn.Module, ABC):
     r"""An invertible map $y = f(x)$ with a tractable $\log|\det J_f(x)|$.
 
-    Subclasses implement :meth:`forward` (returning ``(y, logdet)`` with ``logdet`` of shape
-    ``(batch,)``) and the exact :meth:`inverse`.
+    Subclasses implement [`forward`][dnnf.flows.base.Flow.forward] (returning ``(y, logdet)`` with ``logdet``
+    of shape ``(batch,)``) and the exact [`inverse`][dnnf.flows.base.Flow.inverse].
+
+    Examples
+    --------
+    A flow returns its output and one log-determinant per sample, and inverts exactly:
+
+    >>> import torch
+    >>> from dnnf.flows import ActNorm, Flow
+    >>> layer = ActNorm(3)
+    >>> isinstance(layer, Flow)
+    True
+    >>> x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    >>> y, logdet = layer(x)
+    >>> y.shape, logdet.shape, torch.allclose(layer.inverse(y), x, atol=1e-6)
+    (torch.Size([4, 3]), torch.Size([4]), True)
     """
 
     @abstractmethod
@@ -46,6 +60,16 @@ class Compose(Flow):
     ----------
     *flows : Flow
         The flows $f_1, \dots, f_K$ in the order they are applied to the input.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import Compose, Squeeze, Unsqueeze
+    >>> flow = Compose(Squeeze(2), Unsqueeze(2))  # space-to-depth, then back
+    >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    >>> y, logdet = flow(x)
+    >>> torch.equal(y, x), logdet.tolist()
+    (True, [0.0])
     """
 
     def __init__(self, *flows: Flow) -> None:
@@ -78,18 +102,32 @@ class NormalizingFlow(nn.Module):
     $$
 
     Sampling draws $z \sim p_Z$ and returns $x = f^{-1}(z)$. For the image models of dnnf, $x$ is a
-    (dequantised) image with pixel values in $[0, 1]$ and the flow's first layer is the logit transform,
-    so :meth:`log_prob` is the density in pixel space with the logit's Jacobian included.
+    (dequantized) image with pixel values in $[0, 1]$ and the flow's first layer is the logit transform, so
+    [`log_prob`][dnnf.flows.base.NormalizingFlow.log_prob] is the density in pixel space with the logit's
+    Jacobian included.
 
     Parameters
     ----------
     transform : Flow
         The flow $f$ from data space to latent space.
     base : nn.Module
-        The base distribution, e.g. :class:`~dnnf.flows.StandardNormal`, with ``log_prob(z)`` and
+        The base distribution, e.g. [`StandardNormal`][dnnf.flows.StandardNormal], with ``log_prob(z)`` and
         ``sample(n, generator=None, device=None, dtype=None)``.
     config : dict or None
-        ``{"name": str, "kwargs": dict}``: how :func:`~dnnf.flows.build_model` rebuilds this architecture.
+        ``{"name": str, "kwargs": dict}``: how [`build_model`][dnnf.flows.build_model] rebuilds this
+        architecture.
+
+    Examples
+    --------
+    With the identity flow the density is the base density:
+
+    >>> import math, torch
+    >>> from dnnf.flows import Compose, NormalizingFlow, StandardNormal
+    >>> model = NormalizingFlow(Compose(), StandardNormal(2))
+    >>> round(model.log_prob(torch.zeros(1, 2)).item(), 6) == round(-math.log(2 * math.pi), 6)
+    True
+    >>> model.sample(5, generator=torch.Generator().manual_seed(0)).shape
+    torch.Size([5, 2])
     """
 
     def __init__(self, transform: Flow, base: nn.Module, config: dict | None = None) -> None:
@@ -120,7 +158,8 @@ class NormalizingFlow(nn.Module):
         return self.base.log_prob(z) + logdet
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        r"""Same as :meth:`log_prob` (so ``model(x)`` is the log-likelihood)."""
+        r"""Same as [`log_prob`][dnnf.flows.base.NormalizingFlow.log_prob] (so ``model(x)`` is the
+        log-likelihood)."""
         return self.log_prob(x)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

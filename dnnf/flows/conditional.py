@@ -7,12 +7,13 @@ Z_1 = X_1, \qquad Z_{2, :, h, w} = A(X_1)\, X_{2, :, h, w}, \qquad
 A(X_1) = P\, L(X_1)\, \big(U(X_1) + \operatorname{diag}(s(X_1))\big),
 $$
 
-a 1x1 convolution of the second half whose PLU factors are computed from the first half. The Jacobian
-is block lower triangular with diagonal blocks $I$ and (up to a permutation) $I_{HW} \otimes A(X_1)$, so
+a 1x1 convolution of the second half whose PLU factors are computed from the first half, so
 
 $$
 \log|\det J| = H W \sum_{i=1}^{C} \log|s_i(X_1)| .
 $$
+
+Proof: [(d) The conditional 1x1-convolution coupling][d-the-conditional-1x1-convolution-coupling].
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ class ConditionalConv1x1Coupling(Flow):
         $c$, the bound on $|\log s_i|$.
     generator : torch.Generator or None
         Draws the permutation $P$.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import ConditionalConv1x1Coupling, jacobian_logabsdet
+    >>> layer = ConditionalConv1x1Coupling(4, hidden=8, generator=torch.Generator().manual_seed(0)).double()
+    >>> x = torch.randn(2, 4, 3, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    >>> y, logdet = layer(x)
+    >>> torch.allclose(logdet, jacobian_logabsdet(layer, x)), torch.allclose(layer.inverse(y), x)
+    (True, True)
     """
 
     def __init__(

@@ -1,22 +1,21 @@
 r"""Invertible 1x1 convolutions (Glow), in the dense form and in the PLU form.
 
 A 1x1 convolution with a $C \times C$ matrix $A$ maps $x \in \mathbb{R}^{C \times H \times W}$ to
-$y_{:, h, w} = A\, x_{:, h, w}$ at each of the $HW$ positions. After flattening, its Jacobian is
-$I_{HW} \otimes A$ up to a permutation similarity (page *Log-determinants*, part (c)), so
+$y_{:, h, w} = A\, x_{:, h, w}$ at each of the $HW$ positions, so
 
 $$
 \log|\det J| = H W \log|\det A| .
 $$
 
-In the PLU form $A = P L (U + \operatorname{diag}(s))$ with $P$ a fixed permutation, $L$ unit lower
-triangular and $U$ strictly upper triangular, $\det P = \pm 1$, $\det L = 1$ and
-$\det(U + \operatorname{diag}(s)) = \prod_i s_i$, hence
+In the PLU form $A = P L (U + \operatorname{diag}(s))$ ($P$ a fixed permutation, $L$ unit lower
+triangular, $U$ strictly upper triangular)
 
 $$
 \log|\det J| = H W \sum_{i=1}^{C} \log|s_i| ,
 $$
 
-which costs $O(C)$ instead of the $O(C^3)$ of a dense log-determinant.
+which costs $O(C)$ instead of $O(C^3)$. Proofs: [(a) The PLU parametrisation][a-the-plu-parametrisation]
+and [(c) The 1x1 convolution: a Kronecker product][c-the-1x1-convolution-a-kronecker-product].
 """
 
 from __future__ import annotations
@@ -39,7 +38,16 @@ __all__ = [
 
 
 def random_orthogonal(num_channels: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    r"""Return a random $C \times C$ orthogonal matrix (QR of a Gaussian matrix), the usual initial weight."""
+    r"""Return a random $C \times C$ orthogonal matrix (QR of a Gaussian matrix), the usual initial weight.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import random_orthogonal
+    >>> q = random_orthogonal(4, generator=torch.Generator().manual_seed(0))
+    >>> torch.allclose(q.T @ q, torch.eye(4), atol=1e-6)
+    True
+    """
     check_generator("generator", generator)
     check_positive_int("num_channels", num_channels)
     q, r = torch.linalg.qr(torch.randn(num_channels, num_channels, generator=generator))
@@ -70,6 +78,18 @@ def plu_weight(
         ``(..., C, C)`` matrices giving $L$ and $U$.
     s : Tensor
         ``(..., C)``, the diagonal of the upper factor.
+
+    Examples
+    --------
+    $\det A = \det P \prod_i s_i$:
+
+    >>> import torch
+    >>> from dnnf.flows import plu_weight
+    >>> lower = torch.tensor([[0.0, 0.0], [0.5, 0.0]])
+    >>> upper = torch.tensor([[0.0, 3.0], [0.0, 0.0]])
+    >>> a = plu_weight(torch.eye(2), lower, upper, torch.tensor([2.0, -1.0]))
+    >>> a.tolist(), round(torch.linalg.det(a).item(), 4)
+    ([[2.0, 3.0], [1.0, 0.5]], -2.0)
     """
     unit_lower, upper_s = _factors(lower, upper, s)
     return permutation @ unit_lower @ upper_s
@@ -78,7 +98,17 @@ def plu_weight(
 def plu_inverse_weight(
     permutation: torch.Tensor, lower: torch.Tensor, upper: torch.Tensor, s: torch.Tensor
 ) -> torch.Tensor:
-    r"""Return $A^{-1} = (U + \operatorname{diag}(s))^{-1} L^{-1} P^{\top}$ by two triangular solves."""
+    r"""Return $A^{-1} = (U + \operatorname{diag}(s))^{-1} L^{-1} P^{\top}$ by two triangular solves.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import plu_inverse_weight, plu_weight
+    >>> p, lower = torch.eye(2), torch.tensor([[0.0, 0.0], [0.5, 0.0]])
+    >>> upper, s = torch.tensor([[0.0, 3.0], [0.0, 0.0]]), torch.tensor([2.0, -1.0])
+    >>> (plu_inverse_weight(p, lower, upper, s) @ plu_weight(p, lower, upper, s)).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
     unit_lower, upper_s = _factors(lower, upper, s)
     pt = permutation.transpose(-1, -2).expand_as(unit_lower)
     tmp = torch.linalg.solve_triangular(unit_lower, pt, upper=False, unitriangular=True)
@@ -100,6 +130,16 @@ class InvertibleConv1x1(Flow):
         An invertible $C \times C$ initial weight; by default a random orthogonal matrix.
     generator : torch.Generator or None
         Random generator for the default initial weight.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import InvertibleConv1x1, jacobian_logabsdet
+    >>> layer = InvertibleConv1x1(3, generator=torch.Generator().manual_seed(0)).double()
+    >>> x = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    >>> y, logdet = layer(x)
+    >>> torch.allclose(logdet, jacobian_logabsdet(layer, x)), torch.allclose(layer.inverse(y), x)
+    (True, True)
     """
 
     def __init__(
@@ -154,6 +194,16 @@ class InvertibleConv1x1LU(Flow):
         $C$.
     generator : torch.Generator or None
         The initial weight is the PLU factorisation of a random orthogonal matrix drawn with it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import InvertibleConv1x1LU, jacobian_logabsdet
+    >>> layer = InvertibleConv1x1LU(3, generator=torch.Generator().manual_seed(0)).double()
+    >>> x = torch.randn(2, 3, 4, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    >>> y, logdet = layer(x)
+    >>> torch.allclose(logdet, jacobian_logabsdet(layer, x)), torch.allclose(layer.inverse(y), x)
+    (True, True)
     """
 
     def __init__(self, num_channels: int, generator: torch.Generator | None = None) -> None:

@@ -63,7 +63,18 @@ class _Base(nn.Module):
 
 
 class StandardNormal(_Base):
-    r"""Independent $\mathcal{N}(0, 1)$ coordinates with event shape ``event_shape``."""
+    r"""Independent $\mathcal{N}(0, 1)$ coordinates with event shape ``event_shape``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import StandardNormal
+    >>> base = StandardNormal(2)
+    >>> round(base.log_prob(torch.zeros(1, 2)).item(), 4)  # -log(2 pi)
+    -1.8379
+    >>> base.sample(3, generator=torch.Generator().manual_seed(0)).shape
+    torch.Size([3, 2])
+    """
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         r"""Return $-\tfrac12\|z\|^2 - \tfrac{D}{2}\log 2\pi$ per sample, shape ``(batch,)``."""
@@ -87,6 +98,13 @@ class StandardNormal(_Base):
 class StandardLogistic(_Base):
     r"""Independent standard logistic coordinates (density $e^{-z}/(1+e^{-z})^2$), event shape
     ``event_shape``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import StandardLogistic
+    >>> round(StandardLogistic(3).log_prob(torch.zeros(1, 3)).item(), 4)  # 3 log(1/4)
+    -4.1589
     """
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,7 @@ $$
 \log|\det J| = \log|\det J_g(x_{\text{keep}})| ,
 $$
 
-since the Jacobian is block diagonal with blocks $J_g$ and $I$.
+([Multi-scale architecture][multi-scale-architecture]).
 """
 
 from __future__ import annotations
@@ -46,7 +46,16 @@ def _unsqueeze(x: torch.Tensor, f: int, name: str) -> torch.Tensor:
 
 
 class Squeeze(Flow):
-    r"""Space-to-depth: ``(B, C, H, W) -> (B, C f^2, H/f, W/f)``; each $f \times f$ patch becomes channels."""
+    r"""Space-to-depth: ``(B, C, H, W) -> (B, C f^2, H/f, W/f)``; each $f \times f$ patch becomes channels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import Squeeze
+    >>> y, logdet = Squeeze(2)(torch.arange(16.0).reshape(1, 1, 4, 4))
+    >>> y.shape, y[0, :, 0, 0].tolist(), logdet.tolist()
+    (torch.Size([1, 4, 2, 2]), [0.0, 1.0, 4.0, 5.0], [0.0])
+    """
 
     def __init__(self, factor: int = 2) -> None:
         super().__init__()
@@ -65,7 +74,17 @@ class Squeeze(Flow):
 
 
 class Unsqueeze(Squeeze):
-    r"""Depth-to-space, the inverse of :class:`Squeeze`: ``(B, C f^2, H, W) -> (B, C, H f, W f)``."""
+    r"""Depth-to-space, the inverse of [`Squeeze`][dnnf.flows.Squeeze]: ``(B, C f^2, H, W) -> (B, C, H f, W
+    f)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import Squeeze, Unsqueeze
+    >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    >>> torch.equal(Unsqueeze(2)(Squeeze(2)(x)[0])[0], x)
+    True
+    """
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(unsqueezed x, 0)``."""
@@ -77,7 +96,17 @@ class Unsqueeze(Squeeze):
 
 
 class Flatten(Flow):
-    """Flatten ``(B, *event_shape)`` to ``(B, prod(event_shape))`` (row-major), and back."""
+    """Flatten ``(B, *event_shape)`` to ``(B, prod(event_shape))`` (row-major), and back.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import Flatten
+    >>> layer = Flatten((1, 2, 2))
+    >>> y, _ = layer(torch.arange(8.0).reshape(2, 1, 2, 2))
+    >>> y.shape, layer.inverse(y).shape
+    (torch.Size([2, 4]), torch.Size([2, 1, 2, 2]))
+    """
 
     def __init__(self, event_shape: tuple[int, ...]) -> None:
         super().__init__()
@@ -109,8 +138,9 @@ class Split(Flow):
     r"""Multi-scale split: transform the first ``keep`` channels with ``inner``, pass the rest through.
 
     ``inner`` must preserve the shape of what it transforms (in dnnf's Glow model it starts with a
-    :class:`Squeeze` and ends with an :class:`Unsqueeze`), so the whole model maps an image to a latent
-    of the same shape and the factored-out channels meet the base distribution directly.
+    [`Squeeze`][dnnf.flows.Squeeze] and ends with an [`Unsqueeze`][dnnf.flows.Unsqueeze]), so the whole model
+    maps an image to a latent of the same shape and the factored-out channels meet the base distribution
+    directly.
 
     Parameters
     ----------
@@ -118,6 +148,18 @@ class Split(Flow):
         The flow $g$ applied to the kept channels.
     keep : int
         Number of leading channels transformed by ``inner``.
+
+    Examples
+    --------
+    The inner flow sees only the first ``keep`` channels; the others pass through:
+
+    >>> import torch
+    >>> from dnnf.flows import ActNorm, Split
+    >>> layer = Split(ActNorm(2), keep=2)
+    >>> x = torch.randn(8, 4, 2, 2, generator=torch.Generator().manual_seed(0))
+    >>> y, logdet = layer(x)
+    >>> torch.equal(y[:, 2:], x[:, 2:]), logdet.shape, torch.allclose(layer.inverse(y), x, atol=1e-6)
+    (True, torch.Size([8]), True)
     """
 
     def __init__(self, inner: Flow, keep: int) -> None:

@@ -1,15 +1,16 @@
 """Image inpainting with a density model: projected gradient ascent on log p(x) over the box of completions.
 
-The chapter's library: masks (:mod:`~dnnf.inpainting.masks`), hole-only metrics
-(:mod:`~dnnf.inpainting.metrics`), model-free baselines (:mod:`~dnnf.inpainting.baselines`), the KDE
-yardstick (:mod:`~dnnf.inpainting.kde`), the ascent
-(:mod:`~dnnf.inpainting.ascent`), its noisy variant (:mod:`~dnnf.inpainting.langevin`) and the
-conditional-mean sampler (:mod:`~dnnf.inpainting.mala`).
+The chapter's library: masks ([`masks`][dnnf.inpainting.masks]), hole-only metrics
+([`metrics`][dnnf.inpainting.metrics]), model-free baselines ([`baselines`][dnnf.inpainting.baselines]), the
+KDE yardstick ([`kde`][dnnf.inpainting.kde]), the ascent ([`ascent`][dnnf.inpainting.ascent]), its noisy
+variant ([`langevin`][dnnf.inpainting.langevin]) and the conditional-mean sampler
+([`mala`][dnnf.inpainting.mala]).
 """
 
-from dnnf.inpainting.ascent import PLAIN_SGD_RECIPE, InpaintingResult, box_bounds, initial_fill, inpaint
+from dnnf.inpainting.ascent import PLAIN_SGD_RECIPE, InpaintingResult, inpaint
 from dnnf.inpainting.baselines import diffusion_fill, mean_fill
 from dnnf.inpainting.compare import format_psnr_table, inpainting_methods, psnr_table
+from dnnf.inpainting.constraint import box_bounds, initial_fill
 from dnnf.inpainting.kde import kde_conditional_mean
 from dnnf.inpainting.langevin import LangevinResult, langevin_inpaint
 from dnnf.inpainting.mala import MALAResult, mala_inpaint

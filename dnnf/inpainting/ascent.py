@@ -1,25 +1,17 @@
 r"""Inpainting as projected gradient ascent on a model's log-likelihood.
 
-Given an image $y \in [0, 1]^d$ whose pixels in $K$ are known and whose pixels in the hole
-$U = K^c$ are not, the completion maximises the model's log-density over the completions of $y$:
+With known pixels $K$ of an image $y \in [0, 1]^d$ and the hole $U = K^c$, the completion is
 
 $$
 \hat x = \operatorname*{arg\,max}_{x \in C} \log p(x), \qquad
-C = \{x \in [0, 1]^d : x_i = y_i \text{ for } i \in K\}.
+C = \{x \in [0, 1]^d : x_i = y_i \text{ for } i \in K\},
 $$
 
-$C$ is the box $\prod_i [\ell_i, u_i]$ with $\ell_i = u_i = y_i$ on $K$ and $[\ell_i, u_i] = [0, 1]$
-on $U$ (:func:`box_bounds`), so its Euclidean projection is the elementwise clamp of
-:func:`dnnf.projection.project_box`: clip to $[0, 1]$, then re-impose the known pixels. Each step is
-
-$$
-x_{t+1} = \Pi_C\big(x_t + \eta_t\, s_t\big),
-$$
-
-where $s_t = \nabla \log p(x_t)$ for plain gradient ascent (``optimizer="sgd"``) and Adam's
-normalised direction for ``optimizer="adam"``. Both act elementwise and the objective is a sum of one
-term per image, so the images of a batch do not interact: a batch gives the same completions as one
-image at a time.
+found by $x_{t+1} = \Pi_C(x_t + \eta_t s_t)$ with $s_t = \nabla \log p(x_t)$ (``optimizer="sgd"``) or
+Adam's direction (``optimizer="adam"``); $C$ is a box, so $\Pi_C$ is a clamp
+([The constraint set is a box][the-constraint-set-is-a-box]). The images of a batch do not interact:
+a batch gives the same completions as one image at a time. Derivation and stopping rule:
+[Projected gradient ascent][projected-gradient-ascent].
 """
 
 from __future__ import annotations
@@ -30,11 +22,11 @@ from dataclasses import dataclass
 import torch
 
 from dnnf._validation import check_images, check_int, check_positive, log_prob_function
-from dnnf.inpainting.baselines import diffusion_fill, mean_fill
+from dnnf.inpainting.constraint import box_bounds, initial_fill
 from dnnf.inpainting.masks import expand_mask
 from dnnf.projection import project_box
 
-__all__ = ["InpaintingResult", "PLAIN_SGD_RECIPE", "box_bounds", "inpaint", "initial_fill"]
+__all__ = ["InpaintingResult", "PLAIN_SGD_RECIPE", "inpaint"]
 
 PLAIN_SGD_RECIPE = {
     "optimizer": "sgd",
@@ -44,14 +36,21 @@ PLAIN_SGD_RECIPE = {
     "tol": None,
     "init": "zeros",
 }
-"""Keyword arguments of :func:`inpaint` for 300 plain SGD steps with learning rate $10^{-3}$ from the
-corrupted image (hole set to 0), no schedule and no stopping rule: the recipe of the homework's reference
-solution (problem 3), kept as the book's point of comparison."""
+"""Keyword arguments of [`inpaint`][dnnf.inpainting.inpaint] for 300 plain SGD steps with learning rate
+$10^{-3}$ from the corrupted image (hole set to 0), no schedule and no stopping rule: the recipe of the
+homework's reference solution (problem 3), kept as the book's point of comparison.
+
+Examples
+--------
+>>> from dnnf.inpainting import PLAIN_SGD_RECIPE
+>>> PLAIN_SGD_RECIPE["optimizer"], PLAIN_SGD_RECIPE["lr"], PLAIN_SGD_RECIPE["num_steps"]
+('sgd', 0.001, 300)
+"""
 
 
 @dataclass(frozen=True)
 class InpaintingResult:
-    r"""What :func:`inpaint` returns.
+    r"""What [`inpaint`][dnnf.inpainting.inpaint] returns.
 
     Attributes
     ----------
@@ -64,57 +63,24 @@ class InpaintingResult:
         Shape ``(B,)``: the steps each image took before its stopping rule fired (or the budget ran out).
     converged : torch.Tensor
         Shape ``(B,)``, boolean: whether the stopping rule fired.
+
+    Examples
+    --------
+    With the default stopping rule the ascent stops once the log-likelihood has stalled:
+
+    >>> import torch
+    >>> from dnnf.inpainting import centre_square_mask, inpaint
+    >>> def log_p(x):  # independent N(0.5, 0.1^2) pixels: the best completion is 0.5
+    ...     return -((x - 0.5) ** 2).flatten(1).sum(1) / (2 * 0.1**2)
+    >>> result = inpaint(log_p, torch.full((1, 1, 4, 4), 0.75), centre_square_mask(4, 4, size=2))
+    >>> result.converged.tolist(), result.num_steps.tolist(), result.log_prob.shape  # T + 1 = 30 values
+    ([True], [29], torch.Size([30, 1]))
     """
 
     images: torch.Tensor
     log_prob: torch.Tensor
     num_steps: torch.Tensor
     converged: torch.Tensor
-
-
-def box_bounds(images: torch.Tensor, known: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""The bounds $(\ell, u)$ of the constraint box $C$: $\ell_i = u_i = y_i$ if known, else $[0, 1]$.
-
-    Parameters
-    ----------
-    images
-        Images ``(B, C, H, W)`` in [0, 1]; only the known pixels are read.
-    known
-        Boolean mask (``True`` = observed), broadcastable to ``images``.
-
-    Returns
-    -------
-    tuple of torch.Tensor
-        ``(lower, upper)``, each of the images' shape, to pass to :func:`dnnf.projection.project_box`.
-    """
-    check_images("images", images)
-    mask = expand_mask(known, images)
-    return torch.where(mask, images, 0.0), torch.where(mask, images, 1.0)
-
-
-def initial_fill(images: torch.Tensor, known: torch.Tensor, init: str | torch.Tensor) -> torch.Tensor:
-    """The starting point $x_0$: the images with their hole filled by ``init``, projected onto $C$.
-
-    ``init`` is ``"zeros"`` (the hole black, as in a corrupted image), ``"mean"`` (the mean of the
-    image's known pixels, :func:`mean_fill`), ``"diffusion"`` (:func:`diffusion_fill`) or a tensor of the
-    images' shape whose hole pixels are used.
-    """
-    lower, upper = box_bounds(images, known)
-    if torch.is_tensor(init):
-        if init.shape != images.shape:
-            raise ValueError(
-                f"init must have the images' shape {tuple(images.shape)}, got {tuple(init.shape)}"
-            )
-        start = init.to(images)
-    elif init == "zeros":
-        start = torch.zeros_like(images)
-    elif init == "mean":
-        start = mean_fill(images, known)
-    elif init == "diffusion":
-        start = diffusion_fill(images, known)
-    else:
-        raise ValueError(f"init must be 'zeros', 'mean', 'diffusion' or a tensor, got {init!r}")
-    return project_box(start.detach(), lower, upper)
 
 
 def inpaint(
@@ -136,13 +102,13 @@ def inpaint(
     ----------
     model
         The density: an object with a ``log_prob(x) -> (B,)`` method (e.g. a
-        :class:`dnnf.flows.NormalizingFlow`) or a callable with that signature. Put it in eval mode;
+        [`dnnf.flows.NormalizingFlow`][]) or a callable with that signature. Put it in eval mode;
         freezing its parameters (``model.requires_grad_(False)``) saves computing their gradients.
     images
         Images ``(B, C, H, W)`` in [0, 1]; only their known pixels are read.
     known
         Boolean mask (``True`` = observed), broadcastable to ``images``
-        (see :mod:`dnnf.inpainting.masks`).
+        (see [`dnnf.inpainting.masks`][]).
     optimizer
         ``"adam"`` or ``"sgd"`` (plain gradient ascent, as in ``PLAIN_SGD_RECIPE``).
     lr
@@ -156,7 +122,7 @@ def inpaint(
         Stopping rule: an image stops once its log-likelihood has risen by less than ``tol`` nats per
         missing pixel over the last ``patience`` steps. ``tol=None`` runs all ``num_steps``.
     init
-        Starting point, see :func:`initial_fill`.
+        Starting point, see [`initial_fill`][dnnf.inpainting.initial_fill].
 
     Returns
     -------
@@ -166,8 +132,19 @@ def inpaint(
     Raises
     ------
     ValueError
-        Bad images or mask (see :func:`dnnf.inpainting.masks.expand_mask`), a model that cannot
+        Bad images or mask (see [`dnnf.inpainting.masks.expand_mask`][]), a model that cannot
         evaluate images of this shape or returns a log-likelihood of the wrong shape or a non-finite one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.inpainting import centre_square_mask, inpaint
+    >>> def log_p(x):  # independent N(0.5, 0.1^2) pixels: the best completion is 0.5
+    ...     return -((x - 0.5) ** 2).flatten(1).sum(1) / (2 * 0.1**2)
+    >>> images, known = torch.full((1, 1, 4, 4), 0.75), centre_square_mask(4, 4, size=2)
+    >>> result = inpaint(log_p, images, known, num_steps=300, tol=None)
+    >>> [round(v, 4) for v in result.images[0, 0, 1].tolist()], result.log_prob.shape
+    ([0.75, 0.5, 0.5, 0.75], torch.Size([301, 1]))
     """
     log_prob = log_prob_function(model)
     check_images("images", images)

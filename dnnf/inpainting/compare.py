@@ -37,30 +37,43 @@ def inpainting_methods(
     Parameters
     ----------
     model
-        The density (see :func:`dnnf.inpainting.inpaint`).
+        The density (see [`dnnf.inpainting.inpaint`][]).
     mean_image
         ``(C, H, W)`` training-set mean image for the mean-fill baseline (default: each image's mean
         over its known pixels).
     langevin_kwargs
         When given, also ``"Langevin mean"``: the average of the chains of
-        :func:`dnnf.inpainting.langevin_inpaint` run with these keyword arguments, an estimate of the
+        [`dnnf.inpainting.langevin_inpaint`][] run with these keyword arguments, an estimate of the
         model's conditional mean $\mathbb E[x_U \mid x_K]$ (the model's best guess for the MSE).
     mala_kwargs
-        When given, also ``"MALA mean"``: :func:`dnnf.inpainting.mala_inpaint`'s estimate of the same
+        When given, also ``"MALA mean"``: [`dnnf.inpainting.mala_inpaint`][]'s estimate of the same
         conditional mean by chains with an exact stationary law, run with these keyword arguments.
     kde
         When given as ``(train_images, bandwidth)``, also ``"KDE yardstick"``: the exact conditional mean
-        of the training set's Gaussian kernel density estimate (:func:`dnnf.inpainting.kde_conditional_mean`).
+        of the training set's Gaussian kernel density estimate ([`dnnf.inpainting.kde_conditional_mean`][]).
     **ascent_kwargs
-        Keyword arguments of :func:`dnnf.inpainting.inpaint` for the improved method (default: its
+        Keyword arguments of [`dnnf.inpainting.inpaint`][] for the improved method (default: its
         defaults: Adam, cosine schedule, stopping rule, diffusion start).
 
     Returns
     -------
     dict
-        ``"mean fill"``, ``"diffusion fill"``, ``"plain SGD"`` (:data:`PLAIN_SGD_RECIPE`) and
-        ``"projected Adam"`` (then ``"Langevin mean"``, ``"MALA mean"`` and ``"KDE yardstick"`` when
-        asked for).
+        ``"mean fill"``, ``"diffusion fill"``, ``"plain SGD"``
+        ([`PLAIN_SGD_RECIPE`][dnnf.inpainting.PLAIN_SGD_RECIPE]) and ``"projected Adam"`` (then ``"Langevin
+        mean"``, ``"MALA mean"`` and ``"KDE yardstick"`` when asked for).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.inpainting import centre_square_mask, inpainting_methods
+    >>> def log_p(x):  # independent N(0.5, 0.1^2) pixels
+    ...     return -((x - 0.5) ** 2).flatten(1).sum(1) / (2 * 0.1**2)
+    >>> methods = inpainting_methods(log_p, num_steps=50)
+    >>> list(methods)
+    ['mean fill', 'diffusion fill', 'plain SGD', 'projected Adam']
+    >>> filled = methods["projected Adam"](torch.full((1, 1, 4, 4), 0.75), centre_square_mask(4, 4, size=2))
+    >>> round(filled[0, 0, 1, 1].item(), 1)
+    0.5
     """
     methods: dict[str, Method] = {
         "mean fill": lambda x, k: mean_fill(x, k, mean_image),
@@ -100,6 +113,16 @@ def psnr_table(
     tuple of dict
         ``(psnr, completions)``, each ``mask name -> method name -> tensor``: per-image
         $\mathrm{PSNR}_U$ ``(B,)`` and the completions ``(B, C, H, W)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.inpainting import centre_square_mask, mean_fill, psnr_table
+    >>> images = torch.full((3, 1, 4, 4), 0.75)
+    >>> masks = {"centre": centre_square_mask(4, 4, 2)}
+    >>> scores, completions = psnr_table({"mean fill": mean_fill}, images, masks)
+    >>> scores["centre"]["mean fill"].tolist(), completions["centre"]["mean fill"].shape  # a perfect fill
+    ([inf, inf, inf], torch.Size([3, 1, 4, 4]))
     """
     scores: dict[str, dict[str, torch.Tensor]] = {}
     outputs: dict[str, dict[str, torch.Tensor]] = {}
@@ -113,7 +136,18 @@ def psnr_table(
 
 
 def format_psnr_table(scores: dict[str, dict[str, torch.Tensor]]) -> str:
-    """Markdown table: one row per mask, one column per method, ``mean ± standard error`` in dB."""
+    """Markdown table: one row per mask, one column per method, ``mean ± standard error`` in dB.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.inpainting import format_psnr_table
+    >>> scores = {"centre": {"A": torch.tensor([10.0, 12.0]), "B": torch.tensor([20.0, 20.0])}}
+    >>> print(format_psnr_table(scores))
+    | mask | A | B |
+    |---|---|---|
+    | centre | 11.00 ± 1.00 | 20.00 ± 0.00 |
+    """
     methods = list(next(iter(scores.values())))
     lines = ["| mask | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
     for mask_name, row in scores.items():

@@ -1,32 +1,16 @@
 r"""The Gaussian kernel density estimate of a training set, a density whose conditional mean is exact.
 
-The kernel density estimate (KDE) of $N$ training images $x^{(1)}, \dots, x^{(N)} \in [0, 1]^d$ with
-bandwidth $h$ is
+For $p_h(x) = \frac{1}{N} \sum_{n} \mathcal N\big(x;\, x^{(n)},\, h^2 I_d\big)$ the conditional mean of the
+hole is the Nadaraya-Watson regression on the known pixels:
 
 $$
-p_h(x) = \frac{1}{N} \sum_{n=1}^{N} \mathcal N\big(x;\, x^{(n)},\, h^2 I_d\big).
+\mathbb E_h[x_U \mid y_K] = \sum_{n} w_n\, x^{(n)}_U, \qquad
+w_n \propto \exp\big(-\lVert y_K - x^{(n)}_K \rVert^2 / (2 h^2)\big).
 $$
 
-Because the covariance is a multiple of the identity, each component factorises over $K$ and $U$, and
-conditioning on $x_K = y_K$ only reweights the components:
-
-$$
-p_h(x_U \mid y_K) = \sum_{n} w_n\, \mathcal N\big(x_U;\, x^{(n)}_U,\, h^2 I\big), \qquad
-w_n = \frac{\exp\big(-\lVert y_K - x^{(n)}_K \rVert^2 / (2 h^2)\big)}
-           {\sum_{m} \exp\big(-\lVert y_K - x^{(m)}_K \rVert^2 / (2 h^2)\big)},
-$$
-
-so its conditional mean, the completion with the least expected squared error under $p_h$, is the
-Nadaraya-Watson kernel regression of the hole on the known pixels:
-
-$$
-\mathbb E_h[x_U \mid y_K] = \sum_{n} w_n\, x^{(n)}_U .
-$$
-
-Its two limits are familiar: as $h \to 0$ it copies the hole of the nearest training image (on the
-known pixels), and as $h \to \infty$ all weights tend to $1/N$ and it becomes the training set's mean
-image, i.e. :func:`~dnnf.inpainting.mean_fill` with ``mean_image``. The chapter uses it as a yardstick:
-what a density model that has only these $N$ digits can be expected to reach.
+As $h \to \infty$ it becomes [`mean_fill`][dnnf.inpainting.mean_fill] with the training mean; the chapter uses
+it as a yardstick. Derivation:
+[The conditional mean of a kernel density estimate][the-conditional-mean-of-a-kernel-density-estimate].
 """
 
 from __future__ import annotations
@@ -65,6 +49,18 @@ def kde_conditional_mean(
     -------
     torch.Tensor
         The completions: $\sum_n w_n x^{(n)}_U$ on the hole, the known pixels unchanged.
+
+    Examples
+    --------
+    With a very wide bandwidth every training image gets the same weight, so the hole is the training mean:
+
+    >>> import torch
+    >>> from dnnf.inpainting import centre_square_mask, kde_conditional_mean
+    >>> train = torch.rand(50, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    >>> filled = kde_conditional_mean(torch.full((1, 1, 4, 4), 0.75), centre_square_mask(4, 4, size=2), train,
+    ...                               bandwidth=100.0)
+    >>> round(filled[0, 0, 1, 1].item(), 3) == round(train[:, 0, 1, 1].mean().item(), 3)
+    True
     """
     check_images("images", images)
     check_images("train_images", train_images)

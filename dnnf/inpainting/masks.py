@@ -1,12 +1,12 @@
 r"""Masks for inpainting: which pixels are observed and which must be filled in.
 
-Convention used throughout :mod:`dnnf.inpainting`: a mask is a boolean tensor called ``known``,
+Convention used throughout `dnnf.inpainting`: a mask is a boolean tensor called ``known``,
 ``True`` where the pixel is observed and ``False`` on the hole. A mask's name says what is *missing*:
 ``"left"`` hides the left half, ``"centre"`` hides a centred square.
 
-A mask of shape ``(H, W)``, ``(C, H, W)`` or ``(B, C, H, W)`` is accepted wherever images of shape
-``(B, C, H, W)`` are; :func:`expand_mask` broadcasts it and rejects masks that leave nothing to fill in
-or nothing to condition on.
+A mask of shape ``(H, W)``, ``(C, H, W)`` or ``(B, C, H, W)`` is accepted wherever images of shape ``(B, C, H,
+W)`` are; [`expand_mask`][dnnf.inpainting.expand_mask] broadcasts it and rejects masks that leave nothing to
+fill in or nothing to condition on.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from dnnf._validation import check_generator, check_int, check_probability
 __all__ = ["MASK_KINDS", "centre_square_mask", "half_mask", "random_pixel_mask", "make_mask", "expand_mask"]
 
 MASK_KINDS = ("centre", "left", "right", "top", "bottom", "random")
-"""The mask kinds :func:`make_mask` builds (each names the part that is missing)."""
+"""The mask kinds [`make_mask`][dnnf.inpainting.make_mask] builds (each names the part that is missing).
+
+Examples
+--------
+>>> from dnnf.inpainting import MASK_KINDS
+>>> MASK_KINDS
+('centre', 'left', 'right', 'top', 'bottom', 'random')
+"""
 
 
 # an image side beyond this is a typo, not an image (2**15 x 2**15 booleans is already 1 GiB)
@@ -44,6 +51,12 @@ def centre_square_mask(height: int = 28, width: int = 28, size: int | None = Non
     -------
     torch.Tensor
         Boolean ``(height, width)``, ``False`` on the square.
+
+    Examples
+    --------
+    >>> from dnnf.inpainting import centre_square_mask
+    >>> centre_square_mask(4, 4, size=2).int().tolist()  # 1 = known, 0 = missing
+    [[1, 1, 1, 1], [1, 0, 0, 1], [1, 0, 0, 1], [1, 1, 1, 1]]
     """
     _check_size(height, width)
     if size is None:
@@ -70,6 +83,12 @@ def half_mask(side: str, height: int = 28, width: int = 28) -> torch.Tensor:
     -------
     torch.Tensor
         Boolean ``(height, width)``, ``False`` on the missing half.
+
+    Examples
+    --------
+    >>> from dnnf.inpainting import half_mask
+    >>> half_mask("top", 2, 2).int().tolist()  # the top half is missing
+    [[0, 0], [1, 1]]
     """
     _check_size(height, width)
     known = torch.ones(height, width, dtype=torch.bool)
@@ -109,6 +128,14 @@ def random_pixel_mask(
     -------
     torch.Tensor
         Boolean tensor of the given ``shape``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.inpainting import random_pixel_mask
+    >>> known = random_pixel_mask((3, 3), 0.5, generator=torch.Generator().manual_seed(0))
+    >>> int((~known).sum())  # round(0.5 * 9) pixels missing
+    4
     """
     check_generator("generator", generator)
     if not isinstance(shape, tuple | list | torch.Size) or len(shape) not in (2, 4):
@@ -138,8 +165,9 @@ def make_mask(
     size: int | None = None,
     missing_fraction: float = 0.5,
     generator: torch.Generator | None = None,
+    num_images: int | None = None,
 ) -> torch.Tensor:
-    """Build a known mask of one of the :data:`MASK_KINDS` by name.
+    """Build a known mask of one of the [`MASK_KINDS`][dnnf.inpainting.MASK_KINDS] by name.
 
     Parameters
     ----------
@@ -149,19 +177,36 @@ def make_mask(
     height, width
         Image size in pixels.
     size, missing_fraction, generator
-        Passed to :func:`centre_square_mask` and :func:`random_pixel_mask`.
+        Passed to [`centre_square_mask`][dnnf.inpainting.centre_square_mask] and
+        [`random_pixel_mask`][dnnf.inpainting.random_pixel_mask].
+    num_images
+        For ``"random"``: draw one independent mask per image, shape ``(num_images, 1, height, width)``,
+        so that error bars over images include mask-to-mask variation. The block kinds have no
+        randomness and ignore it. ``None`` (default): one ``(height, width)`` mask shared by all images.
 
     Returns
     -------
     torch.Tensor
-        Boolean ``(height, width)`` mask, ``True`` where the pixel is known.
+        Boolean ``(height, width)`` mask (or one per image, see ``num_images``), ``True`` where the
+        pixel is known.
+
+    Examples
+    --------
+    >>> from dnnf.inpainting import make_mask
+    >>> make_mask("left", 2, 4).int().tolist()
+    [[0, 0, 1, 1], [0, 0, 1, 1]]
     """
+    if num_images is not None and (
+        isinstance(num_images, bool) or not isinstance(num_images, int) or num_images < 1
+    ):
+        raise ValueError(f"num_images must be a positive int or None, got {num_images!r}")
     if kind == "centre":
         return centre_square_mask(height, width, size)
     if kind in ("left", "right", "top", "bottom"):
         return half_mask(kind, height, width)
     if kind == "random":
-        return random_pixel_mask((height, width), missing_fraction, generator)
+        shape = (height, width) if num_images is None else (num_images, 1, height, width)
+        return random_pixel_mask(shape, missing_fraction, generator)
     raise ValueError(f"kind must be one of {MASK_KINDS}, got {kind!r}")
 
 
@@ -187,6 +232,13 @@ def expand_mask(known: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
     ValueError
         If the shapes do not broadcast, or some image has no missing pixel (nothing to inpaint) or no
         known pixel (nothing to condition on).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.inpainting import centre_square_mask, expand_mask
+    >>> expand_mask(centre_square_mask(4, 4, size=2), torch.zeros(2, 1, 4, 4)).shape
+    torch.Size([2, 1, 4, 4])
     """
     if not torch.is_tensor(known) or known.dtype != torch.bool:
         raise TypeError(f"known must be a boolean torch.Tensor (True = observed pixel), got {known!r:.60}")

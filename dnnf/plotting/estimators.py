@@ -10,10 +10,17 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
 
-from dnnf.estimators import StationaryPoint, Trajectory, gaussian_objective
+from dnnf.estimators import BasinMap, StationaryPoint, Trajectory, gaussian_objective
 
-__all__ = ["plot_log_ratio_map", "plot_objective_map", "plot_stationary_points", "plot_trajectory"]
+__all__ = [
+    "plot_basin_map",
+    "plot_log_ratio_map",
+    "plot_objective_map",
+    "plot_stationary_points",
+    "plot_trajectory",
+]
 
 _MARKERS = {"minimum": ("*", "black"), "saddle": ("X", "tab:red"), "maximum": ("^", "tab:purple")}
 
@@ -96,4 +103,29 @@ def plot_log_ratio_map(
     ax.set_title(title)
     ax.set_xlabel("μ")
     ax.set_ylabel("σ")
+    return ax
+
+
+def plot_basin_map(
+    ax: Axes, basins: BasinMap, title: str | None = None, reference: BasinMap | None = None
+) -> Axes:
+    """Colour each start by the minimum its run ends in (grey: neither), and mark the two minima.
+
+    With ``reference`` (e.g. the exact descent's map), its basin boundary is drawn as a black line and
+    the starts whose label differs from it are dotted.
+    """
+    cmap = ListedColormap(["lightgrey", "tab:blue", "tab:orange"])
+    mu, sigma = basins.mu.numpy(), basins.sigma.numpy()
+    ax.pcolormesh(mu, sigma, basins.label.numpy(), cmap=cmap, vmin=-1.5, vmax=1.5, shading="nearest")
+    if reference is not None:
+        ax.contour(mu, sigma, reference.label.numpy(), levels=[0.5], colors="black", linewidths=1.2)
+        differ = (basins.label != reference.label).numpy()
+        mm, ss = np.meshgrid(mu, sigma)
+        ax.plot(mm[differ], ss[differ], ".", color="black", markersize=2)
+    for (m, s), name in zip(basins.minimizers, ("local", "global"), strict=True):
+        ax.plot(m, s, "*", color="black", markersize=14, markeredgecolor="white", zorder=5)
+        ax.annotate(name, (m, s), textcoords="offset points", xytext=(8, 6), fontsize=8)
+    ax.set_title(title if title is not None else basins.estimator)
+    ax.set_xlabel("μ₀")
+    ax.set_ylabel("σ₀")
     return ax

@@ -17,7 +17,7 @@ def plot_density_2d(
     ax: Axes, xs: torch.Tensor, ys: torch.Tensor, density: torch.Tensor, title: str | None = None
 ) -> Axes:
     """Draw ``density[i, j]`` (the value at ``(xs[i], ys[j])``, as returned by
-    :func:`dnnf.flows.density_grid_2d`) as a filled contour map with a colour bar."""
+    [`dnnf.flows.density_grid_2d`][]) as a filled contour map with a colour bar."""
     gx, gy = torch.meshgrid(xs.detach().cpu(), ys.detach().cpu(), indexing="ij")
     mappable = ax.contourf(gx.numpy(), gy.numpy(), density.detach().cpu().numpy(), levels=30, cmap="viridis")
     ax.figure.colorbar(mappable, ax=ax, shrink=0.8)

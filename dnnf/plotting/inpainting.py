@@ -8,7 +8,10 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["show_inpainting_grid", "plot_log_likelihood_curves"]
+__all__ = ["COLUMN_WIDTH", "show_inpainting_grid", "plot_log_likelihood_curves"]
+
+COLUMN_WIDTH = 5.8
+"""Width in inches of a figure that fills the book's text column (about 580 px at matplotlib's 100 dpi)."""
 
 
 def show_inpainting_grid(
@@ -17,6 +20,7 @@ def show_inpainting_grid(
     hole_rows: tuple[str, ...] = ("corrupted",),
     title: str | None = None,
     scale: float = 1.0,
+    width: float | None = COLUMN_WIDTH,
 ) -> Figure:
     """Draw images in a grid: one row per entry of ``rows``, one column per image.
 
@@ -32,7 +36,10 @@ def show_inpainting_grid(
     title
         Figure title.
     scale
-        Size of one image in inches.
+        Largest size of one image in inches.
+    width
+        Width of the figure in inches (default: the book's text column, so that the labels are shown at
+        their size rather than scaled down); the images shrink to fit. ``None``: ``scale`` alone decides.
 
     Returns
     -------
@@ -40,7 +47,9 @@ def show_inpainting_grid(
     """
     labels = list(rows)
     batch = rows[labels[0]].shape[0]
-    fig, axes = plt.subplots(len(labels), batch, figsize=(scale * batch, scale * len(labels) + 0.3),
+    if width is not None:  # about 1.5 in for the row labels, the rest for the images
+        scale = min(scale, (width - 1.5) / batch)
+    fig, axes = plt.subplots(len(labels), batch, figsize=(scale * batch + 1.5, scale * len(labels) + 0.4),
                              squeeze=False)  # fmt: skip
     cmap = plt.get_cmap("gray").with_extremes(bad="tab:red")
     for r, label in enumerate(labels):
@@ -53,10 +62,11 @@ def show_inpainting_grid(
             ax.imshow(np.ma.masked_invalid(images[b, 0].numpy()), cmap=cmap, vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+        # a long label ("nice_smoothed, projected Adam") on two lines keeps the images wide
+        axes[r, 0].set_ylabel(label.replace(", ", ",\n"), rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(pad=0.3, h_pad=0.15, w_pad=0.15)  # small gaps: the digits fill the width
     return fig
 
 
@@ -70,7 +80,8 @@ def plot_log_likelihood_curves(
     Parameters
     ----------
     curves
-        Method label -> tensor ``(T + 1, B)`` (e.g. :attr:`dnnf.inpainting.InpaintingResult.log_prob`).
+        Method label -> tensor ``(T + 1, B)`` (e.g. ``log_prob`` of
+        [`InpaintingResult`][dnnf.inpainting.InpaintingResult]).
     ax
         Axes to draw on (default: a new figure).
     ylabel
@@ -81,7 +92,7 @@ def plot_log_likelihood_curves(
     matplotlib.axes.Axes
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.6))
     for label, values in curves.items():
         v = values.detach().double().cpu()
         q = torch.quantile(v, torch.tensor([0.25, 0.5, 0.75], dtype=v.dtype), dim=1).numpy()

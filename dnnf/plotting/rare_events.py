@@ -27,7 +27,7 @@ def plot_estimates(
     names = list(results)
     for row, name in enumerate(names):
         result = results[name]
-        if result.n_hits == 0:
+        if result.num_hits == 0:
             ax.plot(0.0, row, "x", color="tab:red", markersize=9)
             ax.annotate("no hits", (0.0, row), xytext=(8, 4), textcoords="offset points", color="tab:red")
             continue

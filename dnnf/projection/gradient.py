@@ -1,6 +1,6 @@
 r"""The projected gradient method $x_{k+1} = \Pi_C\big(x_k - t_k \nabla f(x_k)\big)$.
 
-It works with any projection (for example those of :mod:`dnnf.projection.sets`) and stops on the norm of
+It works with any projection (for example those of [`dnnf.projection.sets`][]) and stops on the norm of
 the gradient mapping
 
 $$
@@ -26,7 +26,7 @@ __all__ = ["PGDResult", "projected_gradient_descent"]
 
 @dataclass(frozen=True)
 class PGDResult:
-    r"""What :func:`projected_gradient_descent` returns.
+    r"""What [`projected_gradient_descent`][dnnf.projection.projected_gradient_descent] returns.
 
     Attributes
     ----------
@@ -34,10 +34,10 @@ class PGDResult:
         The last iterate $x_K$ (feasible: it is the output of the projection).
     f : float
         $f(x_K)$.
-    n_iter : int
+    num_steps : int
         Number of gradient steps taken, $K$.
     converged : bool
-        Whether $\|G_{t}(x_K)\| \le$ ``tol`` was reached before ``max_iter`` steps.
+        Whether $\|G_{t}(x_K)\| \le$ ``tol`` was reached before ``num_steps`` steps.
     f_history : torch.Tensor
         Shape ``(K + 1,)``: $f(x_0), \dots, f(x_K)$, with $x_0 = \Pi_C$ (``x0``).
     gradient_mapping_norms : torch.Tensor
@@ -47,11 +47,22 @@ class PGDResult:
     x_history : torch.Tensor or None
         Shape ``(K + 1, *x0.shape)``: the iterates $x_0, \dots, x_K$, or ``None`` when
         ``record_x=False``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.projection import project_simplex, projected_gradient_descent
+    >>> res = projected_gradient_descent(lambda x: (x**2).sum(), torch.tensor([1.0, 0.0]), project_simplex,
+    ...                                  step_size=0.25)
+    >>> [round(v, 4) for v in res.x.tolist()], round(res.f, 4), res.converged
+    ([0.5, 0.5], 0.5, True)
+    >>> res.f_history.shape[0] == res.num_steps + 1
+    True
     """
 
     x: torch.Tensor
     f: float
-    n_iter: int
+    num_steps: int
     converged: bool
     f_history: torch.Tensor
     gradient_mapping_norms: torch.Tensor
@@ -94,7 +105,7 @@ def projected_gradient_descent(
     *,
     step_size: float | None = None,
     grad: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    max_iter: int = 1000,
+    num_steps: int = 1000,
     tol: float = 1e-6,
     record_x: bool = True,
     backtrack_factor: float = 0.5,
@@ -108,24 +119,13 @@ def projected_gradient_descent(
     $$
 
     and stops as soon as $\|G_t(x_k)\|_2 \le$ ``tol`` (then $x_k$ is a fixed point up to ``tol``) or
-    after ``max_iter`` steps.
+    after ``num_steps`` steps.
 
-    Facts (proved on the book's projection page), for $f$ with an $L$-Lipschitz gradient and a
-    constant step $0 < t \le 1/L$:
-
-    - sufficient decrease: $f(x_{k+1}) \le f(x_k) - \tfrac t2 \|G_t(x_k)\|^2$ (no convexity needed);
-    - if $f$ is convex with minimiser $x^\star$ over $C$:
-      $f(x_k) - f(x^\star) \le \dfrac{\|x_0 - x^\star\|^2}{2tk}$, i.e. $\dfrac{L\|x_0 - x^\star\|^2}{2k}$
-      for $t = 1/L$;
-    - if moreover $f$ is twice differentiable and $\mu$-strongly convex ($\mu I \preceq \nabla^2 f$):
-      $\|x_k - x^\star\| \le (1 - t\mu)^k \|x_0 - x^\star\|$.
-
-    Without a step size, backtracking finds one at every step: starting from the previous step (from
-    1 at the first), it is multiplied by $\beta =$ ``backtrack_factor`` until the test
-    $f(x_{k+1}) \le f(x_k) + \langle \nabla f(x_k), x_{k+1} - x_k\rangle + \tfrac1{2t}\|x_{k+1} - x_k\|^2$
-    holds, which it does once $t \le 1/L$. So every step satisfies $t_k \ge t_{\min} = \min\{1, \beta/L\}$
-    and the first two facts hold with $t_{\min}$ in place of $t$ (Beck 2017, *First-Order Methods in
-    Optimization*, ch. 10).
+    With an $L$-Lipschitz gradient and $0 < t \le 1/L$: $f(x_{k+1}) \le f(x_k) - \tfrac t2 \|G_t(x_k)\|^2$;
+    for convex $f$, $f(x_k) - f^\star \le \|x_0 - x^\star\|^2 / (2tk)$; for $\mu$-strongly convex $f$,
+    $\|x_k - x^\star\| \le (1 - t\mu)^k \|x_0 - x^\star\|$. Without ``step_size``, backtracking shrinks $t$ by
+    $\beta$ = ``backtrack_factor`` until the quadratic upper model holds, so $t_k \ge \min\{1, \beta/L\}$.
+    Proofs: [Projected gradient descent][projected-gradient-descent].
 
     Parameters
     ----------
@@ -141,12 +141,12 @@ def projected_gradient_descent(
         Constant step $t > 0$, ideally $1/L$. Omitted: backtracking line search.
     grad : callable, optional
         ``grad(x) -> tensor of x's shape``, $\nabla f(x)$; autograd on ``f`` when omitted.
-    max_iter : int, default 1000
+    num_steps : int, default 1000
         Maximum number of steps ($\ge 0$).
     tol : float, default 1e-6
         Stop when $\|G_t(x_k)\|_2 \le$ ``tol`` ($\ge 0$).
     record_x : bool, default True
-        Keep every iterate in ``x_history`` (memory: ``max_iter + 1`` copies of ``x0``).
+        Keep every iterate in ``x_history`` (memory: ``num_steps + 1`` copies of ``x0``).
     backtrack_factor : float, default 0.5
         $\beta \in (0, 1)$, the factor by which backtracking shrinks the step.
 
@@ -162,6 +162,19 @@ def projected_gradient_descent(
     ValueError
         If ``x0`` is not finite, a numeric argument is out of range, ``f`` does not return a scalar,
         or ``project``/``grad`` change the shape.
+
+    Examples
+    --------
+    Minimise $\|x - (2, -1)\|^2$ over the box $[0, 1]^2$; the answer is the corner $(1, 0)$:
+
+    >>> import torch
+    >>> from dnnf.projection import project_box, projected_gradient_descent
+    >>> target = torch.tensor([2.0, -1.0], dtype=torch.float64)
+    >>> res = projected_gradient_descent(
+    ...     lambda x: ((x - target) ** 2).sum(), torch.zeros(2, dtype=torch.float64),
+    ...     lambda x: project_box(x, 0.0, 1.0), step_size=0.5)
+    >>> res.x.tolist(), res.num_steps, res.converged
+    ([1.0, 0.0], 1, True)
     """
     if not torch.is_tensor(x0) or not torch.is_floating_point(x0):
         raise TypeError("x0 must be a floating-point torch.Tensor")
@@ -172,7 +185,7 @@ def projected_gradient_descent(
     if grad is not None and not callable(grad):
         raise TypeError(f"grad must be callable or None, got {type(grad).__name__}")
     t = None if step_size is None else check_positive("step_size", step_size)
-    max_iter = check_int("max_iter", max_iter, minimum=0)
+    num_steps = check_int("num_steps", num_steps, minimum=0)
     tol = check_positive("tol", tol, allow_zero=True)
     beta = check_finite_number("backtrack_factor", backtrack_factor)
     if not 0.0 < beta < 1.0:
@@ -191,7 +204,7 @@ def projected_gradient_descent(
     t_k = 1.0 if t is None else t
     xs, fs, gms, steps = [x], [float(value)], [], []
     converged = False
-    n_iter = 0
+    taken = 0
     while True:
         x_new = proj(x - t_k * g)
         if t is None:
@@ -216,14 +229,14 @@ def projected_gradient_descent(
         if gm <= tol:
             converged = True
             break
-        if n_iter == max_iter:
+        if taken == num_steps:
             break
         if t is not None:
             value_new, g_new = _value_and_grad(f, grad, x_new)
         if not math.isfinite(float(value_new)):
-            raise FloatingPointError(f"f became non-finite at step {n_iter + 1}; the step size is too large")
+            raise FloatingPointError(f"f became non-finite at step {taken + 1}; the step size is too large")
         x, value, g = x_new, value_new, g_new
-        n_iter += 1
+        taken += 1
         fs.append(float(value))
         if record_x:
             xs.append(x)
@@ -231,7 +244,7 @@ def projected_gradient_descent(
     return PGDResult(
         x=x,
         f=fs[-1],
-        n_iter=n_iter,
+        num_steps=taken,
         converged=converged,
         f_history=torch.tensor(fs, dtype=torch.float64),
         gradient_mapping_norms=torch.tensor(gms, dtype=torch.float64),

@@ -65,19 +65,14 @@ def _as_bound(name: str, value: float | torch.Tensor, y: torch.Tensor) -> torch.
 
 
 def project_box(y: torch.Tensor, lower: float | torch.Tensor, upper: float | torch.Tensor) -> torch.Tensor:
-    r"""Project onto the box $C = \{x : \ell \le x \le u\}$ (elementwise bounds).
-
-    The objective $\tfrac12\|x - y\|^2 = \sum_i \tfrac12 (x_i - y_i)^2$ is a sum of terms that each
-    involve one coordinate, and the constraints $\ell_i \le x_i \le u_i$ also separate, so the projection
-    is computed coordinate by coordinate:
+    r"""Project onto the box $C = \{x : \ell \le x \le u\}$ (elementwise bounds), coordinate by coordinate:
 
     $$
     \Pi_C(y)_i = \min\{\max\{y_i, \ell_i\}, u_i\}.
     $$
 
-    Equal bounds $\ell_i = u_i$ fix the coordinate: the segment $C = \{a\} \times [0, 1]$ is the box
-    with $\ell = (a, 0)$ and $u = (a, 1)$, and an inpainting constraint "known pixels stay, unknown
-    pixels lie in $[0, 1]$" is the box with $\ell_i = u_i$ equal to the known value on known pixels.
+    Equal bounds $\ell_i = u_i$ fix a coordinate (the inpainting constraint is such a box). Derivation:
+    [Boxes: separability][boxes-separability].
 
     Parameters
     ----------
@@ -100,6 +95,18 @@ def project_box(y: torch.Tensor, lower: float | torch.Tensor, upper: float | tor
     ValueError
         If ``y`` is not finite, a bound is NaN or not broadcastable to ``y``, or ``lower > upper``
         somewhere.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.projection import project_box
+    >>> project_box(torch.tensor([-1.0, 0.25, 2.0]), 0.0, 1.0).tolist()
+    [0.0, 0.25, 1.0]
+
+    Equal bounds fix a coordinate: the set $\{0.5\} \times [0, 1]$.
+
+    >>> project_box(torch.tensor([3.0, -2.0]), torch.tensor([0.5, 0.0]), torch.tensor([0.5, 1.0])).tolist()
+    [0.5, 0.0]
     """
     _check_input("y", y)
     lo = _as_bound("lower", lower, y)
@@ -112,11 +119,11 @@ def project_box(y: torch.Tensor, lower: float | torch.Tensor, upper: float | tor
 def project_l2_ball(y: torch.Tensor, radius: float = 1.0, center: torch.Tensor | None = None) -> torch.Tensor:
     r"""Project onto the Euclidean ball $C = \{x : \|x - c\|_2 \le r\}$ along the last dimension.
 
-    A point inside the ball is its own projection; a point outside is pulled radially onto the sphere:
-
     $$
     \Pi_C(y) = c + \frac{r}{\max\{\|y - c\|_2,\ r\}}\,(y - c).
     $$
+
+    Derivation: [The Euclidean ball][the-euclidean-ball].
 
     Parameters
     ----------
@@ -139,6 +146,16 @@ def project_l2_ball(y: torch.Tensor, radius: float = 1.0, center: torch.Tensor |
     ValueError
         If ``y`` is 0-dimensional or not finite, ``radius`` is negative or NaN, or ``center`` is not
         finite or not broadcastable to ``y``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.projection import project_l2_ball
+    >>> x = project_l2_ball(torch.tensor([3.0, 4.0]), radius=2.0)  # pulled onto the sphere
+    >>> [round(v, 4) for v in x.tolist()], round(float(x.norm()), 4)
+    ([1.2, 1.6], 2.0)
+    >>> project_l2_ball(torch.tensor([0.5, -0.25])).tolist()  # inside: unchanged
+    [0.5, -0.25]
     """
     _check_input("y", y, min_dim=1)
     r = check_positive("radius", radius, allow_zero=True)
@@ -159,16 +176,9 @@ def project_l2_ball(y: torch.Tensor, radius: float = 1.0, center: torch.Tensor |
 def project_simplex(y: torch.Tensor, total: float = 1.0) -> torch.Tensor:
     r"""Project onto the simplex $\Delta_s = \{x : x_i \ge 0,\ \sum_i x_i = s\}$ along the last dimension.
 
-    The KKT conditions give $\Pi_{\Delta_s}(y)_i = \max\{y_i - \tau, 0\}$ with the threshold $\tau$
-    fixed by $\sum_i \max\{y_i - \tau, 0\} = s$. Sorting $y$ decreasingly, $u_1 \ge \dots \ge u_n$,
-
-    $$
-    \rho = \max\Big\{k : u_k - \tfrac1k\Big(\sum_{j \le k} u_j - s\Big) > 0\Big\}, \qquad
-    \tau = \frac1\rho\Big(\sum_{j \le \rho} u_j - s\Big),
-    $$
-
-    an $O(n \log n)$ algorithm (Held, Wolfe and Crowder 1974; Duchi, Shalev-Shwartz, Singer and Chandra
-    2008). With $s = 1$ this is the probability simplex.
+    $\Pi_{\Delta_s}(y)_i = \max\{y_i - \tau, 0\}$, with the threshold $\tau$ found in $O(n \log n)$ by
+    sorting (Held, Wolfe and Crowder 1974; Duchi et al. 2008). Derivation:
+    [The simplex, via the KKT conditions][the-simplex-via-the-kkt-conditions].
 
     Parameters
     ----------
@@ -189,6 +199,16 @@ def project_simplex(y: torch.Tensor, total: float = 1.0) -> torch.Tensor:
         If ``y`` is not a floating-point tensor.
     ValueError
         If ``y`` is 0-dimensional or not finite, or ``total`` is not positive.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.projection import project_simplex
+    >>> x = project_simplex(torch.tensor([0.5, 1.5, -1.0], dtype=torch.float64))
+    >>> x.tolist(), float(x.sum())
+    ([0.0, 1.0, 0.0], 1.0)
+    >>> project_simplex(torch.tensor([0.5, 1.0])).tolist()  # threshold tau = 0.25
+    [0.25, 0.75]
     """
     _check_input("y", y, min_dim=1)
     s = check_positive("total", total)
@@ -207,16 +227,13 @@ def project_simplex(y: torch.Tensor, total: float = 1.0) -> torch.Tensor:
 def project_l1_ball(y: torch.Tensor, radius: float = 1.0) -> torch.Tensor:
     r"""Project onto the $\ell_1$ ball $C = \{x : \|x\|_1 \le r\}$ along the last dimension.
 
-    Inside the ball $\Pi_C(y) = y$. Outside, the projection keeps the signs of $y$ and soft-thresholds
-    the magnitudes, which amounts to projecting $|y|$ onto the simplex of total $r$
-    (Duchi, Shalev-Shwartz, Singer and Chandra 2008):
-
     $$
-    \Pi_C(y) = \operatorname{sign}(y) \odot \Pi_{\Delta_r}(|y|)
-    = \operatorname{sign}(y) \odot \max\{|y| - \tau, 0\} \quad \text{if } \|y\|_1 > r,
+    \Pi_C(y) = \operatorname{sign}(y) \odot \max\{|y| - \tau, 0\} \quad \text{if } \|y\|_1 > r,
     $$
 
-    with $\tau > 0$ the simplex threshold of $|y|$ (see :func:`project_simplex`).
+    with $\tau > 0$ the simplex threshold of $|y|$ and total $r$ (see
+    [`project_simplex`][dnnf.projection.project_simplex]); $\Pi_C(y) = y$ inside the ball. Derivation:
+    [The l1 ball][the-l1-ball].
 
     Parameters
     ----------
@@ -236,6 +253,16 @@ def project_l1_ball(y: torch.Tensor, radius: float = 1.0) -> torch.Tensor:
         If ``y`` is not a floating-point tensor.
     ValueError
         If ``y`` is 0-dimensional or not finite, or ``radius`` is negative or NaN.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.projection import project_l1_ball
+    >>> x = project_l1_ball(torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64), radius=1.0)
+    >>> x.tolist(), float(x.abs().sum())
+    ([1.0, -0.0, 0.0], 1.0)
+    >>> project_l1_ball(torch.tensor([1.0, -1.0], dtype=torch.float64), radius=1.0).tolist()
+    [0.5, -0.5]
     """
     _check_input("y", y, min_dim=1)
     r = check_positive("radius", radius, allow_zero=True)

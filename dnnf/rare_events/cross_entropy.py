@@ -14,15 +14,15 @@ __all__ = ["cross_entropy_tilt"]
 
 def cross_entropy_tilt(
     problem: GamblersRuin,
-    n_pilot: int = 2000,
-    n_iter: int = 10,
+    num_pilot: int = 2000,
+    num_steps: int = 10,
     rarity: float = 0.1,
     q0: float | None = None,
     seed: int | np.random.Generator | None = None,
 ) -> tuple[FixedTilt, list[float]]:
     r"""Multilevel cross-entropy choice of a fixed tilt.
 
-    Iteration $k$ simulates ``n_pilot`` paths under $q_k$, scores each by the highest balance $S$ it
+    Iteration $k$ simulates ``num_pilot`` paths under $q_k$, scores each by the highest balance $S$ it
     reached, sets the level $\gamma_k = \min(N, (1-\rho)$-quantile of $S)$ with $\rho$ = ``rarity``,
     and moves $q$ to the weighted fraction of wins on the elite paths $E_k = \{S \ge \gamma_k\}$:
 
@@ -31,22 +31,31 @@ def cross_entropy_tilt(
     the maximiser of $\sum_{i\in E_k} w_i \log\big(q^{W_i}(1-q)^{L_i}\big)$, where $w_i$ is the
     likelihood ratio to the true coin $p$. It stops when $\gamma_k = N$ and $q$ has settled.
 
+    Derivation: [Cross-entropy: tuning q from pilot runs][cross-entropy-tuning-q-from-pilot-runs].
+
     Returns
     -------
     (FixedTilt, list of float)
         The tuned proposal and the sequence $q_0, q_1, \dots$.
+
+    Examples
+    --------
+    >>> from dnnf.rare_events import GamblersRuin, cross_entropy_tilt
+    >>> tilt, history = cross_entropy_tilt(GamblersRuin(0.4, 3, 10, horizon=50), seed=0)
+    >>> history[0], round(tilt.q, 2)  # from the true coin to a tilt near the swap 0.6
+    (0.4, 0.66)
     """
     if not isinstance(problem, GamblersRuin):
         raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
-    n_pilot = check_int("n_pilot", n_pilot, minimum=1)
-    n_iter = check_int("n_iter", n_iter, minimum=1)
+    num_pilot = check_int("num_pilot", num_pilot, minimum=1)
+    num_steps = check_int("num_steps", num_steps, minimum=1)
     rarity = check_probability("rarity", rarity)
     q = check_probability("q0", problem.p if q0 is None else q0)
     rng = np.random.default_rng(seed if seed is None or isinstance(seed, np.random.Generator)
                                 else check_seed("seed", seed))
     history = [q]
-    for _ in range(n_iter):
-        batch = simulate_paths(problem, FixedTilt(q), int(n_pilot), rng, track_top=True)
+    for _ in range(num_steps):
+        batch = simulate_paths(problem, FixedTilt(q), int(num_pilot), rng, track_top=True)
         level = min(float(problem.goal), float(np.quantile(batch.top, 1.0 - rarity)))
         elite = batch.top >= level
         wins = (batch.games + batch.balance - problem.start)[elite] / 2

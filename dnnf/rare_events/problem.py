@@ -22,6 +22,8 @@ class GamblersRuin:
 
     reaching the goal before ruin within $T$ = ``horizon`` games; ``horizon=None`` means $T = \infty$.
 
+    See [The question, with its horizon][the-question-with-its-horizon].
+
     Parameters
     ----------
     p : float
@@ -32,6 +34,13 @@ class GamblersRuin:
         Balance at which the player stops, at least 2.
     horizon : int or None
         Maximum number of games ($T \ge 0$), or ``None`` for no limit.
+
+    Examples
+    --------
+    >>> from dnnf.rare_events import GamblersRuin
+    >>> problem = GamblersRuin(p=0.4, start=3, goal=10, horizon=50)
+    >>> problem.distance  # games needed with no loss
+    7
     """
 
     p: float

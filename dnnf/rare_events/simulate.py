@@ -18,7 +18,7 @@ from dnnf._validation import check_int, check_seed
 from dnnf.rare_events.binomial import AliasBinomial
 from dnnf.rare_events.estimate import RareEventEstimate, estimate_from_log_weights
 from dnnf.rare_events.problem import GamblersRuin
-from dnnf.rare_events.proposals import FixedTilt
+from dnnf.rare_events.proposals import FixedTilt, Proposal
 
 __all__ = ["PathBatch", "simulate_paths", "importance_sampling", "plain_monte_carlo"]
 
@@ -27,7 +27,17 @@ _NO_LIMIT = 2**62  # games left when the horizon is infinite (an int keeps the l
 
 @dataclass(frozen=True)
 class PathBatch:
-    """Final state of simulated paths (one entry per path)."""
+    """Final state of simulated paths (one entry per path).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dnnf.rare_events import FixedTilt, GamblersRuin, simulate_paths
+    >>> problem = GamblersRuin(0.4, 3, 10, horizon=50)
+    >>> batch = simulate_paths(problem, FixedTilt(0.6), 5, np.random.default_rng(0))
+    >>> batch.balance.tolist(), batch.games.tolist()  # 10: reached the goal, 0: ruined
+    ([10, 10, 0, 0, 10], [23, 13, 3, 3, 9])
+    """
 
     balance: np.ndarray  # balance when the path stopped (== goal: success)
     games: np.ndarray  # games played
@@ -35,9 +45,9 @@ class PathBatch:
     top: np.ndarray | None  # highest balance at the end of a leap (cross-entropy score), if tracked
 
 
-def _check_paths(n_paths: int) -> int:
+def _check_paths(num_paths: int) -> int:
     # at least 2: a standard error needs two paths
-    return check_int("n_paths", n_paths, minimum=2)
+    return check_int("num_paths", num_paths, minimum=2)
 
 
 def _check_rng(seed: object) -> np.random.Generator:
@@ -60,19 +70,46 @@ def _log_ratios(p: float, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.log(p / q), np.where(q < 1.0, np.log1p(-p) - np.log1p(-q), 0.0)
 
 
+def _level_index(levels: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Index of each probability ``q`` in the increasing ``levels`` (the binomial tables are per level)."""
+    idx = np.minimum(np.searchsorted(levels, q), len(levels) - 1)
+    if not np.array_equal(levels[idx], q):
+        raise ValueError("proposal.choose returned a win probability that is not one of proposal.levels")
+    return idx
+
+
 def simulate_paths(
-    problem: GamblersRuin, proposal, n_paths: int, rng: np.random.Generator, track_top: bool = False
+    problem: GamblersRuin,
+    proposal: Proposal,
+    num_paths: int,
+    rng: np.random.Generator,
+    track_top: bool = False,
 ) -> PathBatch:
-    """Simulate ``n_paths`` paths under ``proposal`` in one batch (memory grows with ``n_paths``)."""
+    r"""Simulate ``num_paths`` paths under ``proposal`` in one batch (memory grows with ``num_paths``).
+
+    Examples
+    --------
+    A path that wins with $W$ wins and $L$ losses has $\log w = W\log(p/q) + L\log((1-p)/(1-q))$:
+
+    >>> import numpy as np
+    >>> from dnnf.rare_events import FixedTilt, GamblersRuin, simulate_paths
+    >>> problem = GamblersRuin(0.4, 3, 10, horizon=50)
+    >>> batch = simulate_paths(problem, FixedTilt(0.6), 5, np.random.default_rng(0))
+    >>> wins = (batch.games[0] + 7) // 2  # 23 games from 3 to 10: 15 wins, 8 losses
+    >>> bool(np.isclose(batch.log_weight[0], wins * np.log(0.4 / 0.6) + (23 - wins) * np.log(0.6 / 0.4)))
+    True
+    """
     if not isinstance(problem, GamblersRuin):
         raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
-    n_paths = check_int("n_paths", n_paths, minimum=1)
+    num_paths = check_int("num_paths", num_paths, minimum=1)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     _check_proposal(proposal)
     p, goal, start = problem.p, problem.goal, problem.start
     start_left = _NO_LIMIT if problem.horizon is None else problem.horizon
     leaps = proposal.levels is not None
+    if not leaps and proposal.max_leap != 1:
+        raise ValueError("a proposal without levels plays one game at a time: its max_leap must be 1")
     # one coin: the log-likelihood ratio follows from the wins and games at the end
     fixed = leaps and len(proposal.levels) == 1
     if leaps:
@@ -80,15 +117,15 @@ def simulate_paths(
         sampler = AliasBinomial(q, proposal.max_leap)
         log_win, log_loss = _log_ratios(p, q)
     state = {
-        "x": np.full(n_paths, start, dtype=np.int64),
-        "left": np.full(n_paths, start_left, dtype=np.int64),
+        "x": np.full(num_paths, start, dtype=np.int64),
+        "left": np.full(num_paths, start_left, dtype=np.int64),
     }
     if not fixed:
-        state["log_w"] = np.zeros(n_paths)
+        state["log_w"] = np.zeros(num_paths)
     if track_top:
         state["top"] = state["x"].copy()
     out = {name: arr.copy() for name, arr in state.items()}
-    active = np.arange(n_paths) if goal - start <= start_left else np.arange(0)
+    active = np.arange(num_paths) if goal - start <= start_left else np.arange(0)
     while active.size:
         x, left = state["x"], state["left"]
         b = np.minimum(np.minimum(x, goal - x), np.minimum(left, proposal.max_leap))
@@ -96,13 +133,14 @@ def simulate_paths(
             k = sampler.sample(rng, 0, b)
         else:
             games_left = np.where(left == _NO_LIMIT, np.inf, left)
-            choice = proposal.choose(x, games_left)
+            q_next = proposal.choose(x, games_left)
             if leaps:
-                k = sampler.sample(rng, choice, b)
-                state["log_w"] += k * log_win[choice] + (b - k) * log_loss[choice]
+                level = _level_index(q, q_next)
+                k = sampler.sample(rng, level, b)
+                state["log_w"] += k * log_win[level] + (b - k) * log_loss[level]
             else:  # one game at a time (b = 1) with an arbitrary q per path
-                k = (rng.random(x.shape) < choice).astype(np.int64)
-                up, down = _log_ratios(p, choice)
+                k = (rng.random(x.shape) < q_next).astype(np.int64)
+                up, down = _log_ratios(p, q_next)
                 state["log_w"] += np.where(k == 1, up, down)
         x += 2 * k - b
         left -= b
@@ -127,12 +165,12 @@ def simulate_paths(
 
 def importance_sampling(
     problem: GamblersRuin,
-    proposal,
-    n_paths: int,
+    proposal: Proposal,
+    num_paths: int,
     seed: int | np.random.Generator | None = None,
     chunk_size: int = 2**16,
 ) -> RareEventEstimate:
-    r"""Importance-sampling estimate of $P(A_T)$ from ``n_paths`` paths drawn under ``proposal``.
+    r"""Importance-sampling estimate of $P(A_T)$ from ``num_paths`` paths drawn under ``proposal``.
 
     $$\hat P = \frac1n \sum_{i=1}^n w_i \mathbf 1_{A_T}(X^{(i)}), \qquad
     \log w_i = \sum_{\text{games}} \log\frac{p(\text{outcome})}{q(\text{outcome})},$$
@@ -140,22 +178,35 @@ def importance_sampling(
     accumulated in log space. Paths are simulated ``chunk_size`` at a time, so memory stays bounded
     (apart from one float per successful path).
 
+    Derivation: [Importance sampling][importance-sampling]; leaps:
+    [Speed per path: leaps][speed-per-path-leaps].
+
     Parameters
     ----------
     problem : GamblersRuin
         The question, with its horizon.
     proposal : FixedTilt, BridgeTilt or ZeroVarianceTilt
-        The coin used to simulate; see :mod:`dnnf.rare_events.proposals`.
-    n_paths : int
+        The coin used to simulate; see [`dnnf.rare_events.proposals`][].
+    num_paths : int
         Number of paths, at least 2.
     seed : int, numpy.random.Generator or None
         Seed or generator for reproducibility.
     chunk_size : int
         Paths simulated together.
+
+    Examples
+    --------
+    The exact answer is 0.0392749; 20,000 paths under the horizon tilt give it to 0.5%:
+
+    >>> from dnnf.rare_events import GamblersRuin, horizon_tilt, importance_sampling
+    >>> problem = GamblersRuin(0.4, 3, 10, horizon=50)
+    >>> result = importance_sampling(problem, horizon_tilt(problem), 20_000, seed=0)
+    >>> print(result)
+    0.0389853 ± 0.0002 (rel. err. 0.50%, 13322/20000 hits, ESS 1.332e+04)
     """
     if not isinstance(problem, GamblersRuin):
         raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
-    n_paths = _check_paths(n_paths)
+    num_paths = _check_paths(num_paths)
     chunk_size = check_int("chunk_size", chunk_size, minimum=1)
     _check_proposal(proposal)
     built_for = getattr(proposal, "problem", problem)
@@ -165,19 +216,26 @@ def importance_sampling(
         raise ValueError(f"proposal was built for {built_for}, not for {problem}")
     rng = _check_rng(seed)
     hits = []
-    for first in range(0, n_paths, int(chunk_size)):
-        batch = simulate_paths(problem, proposal, min(int(chunk_size), n_paths - first), rng)
+    for first in range(0, num_paths, int(chunk_size)):
+        batch = simulate_paths(problem, proposal, min(int(chunk_size), num_paths - first), rng)
         hits.append(batch.log_weight[batch.balance == problem.goal])
-    return estimate_from_log_weights(np.concatenate(hits), n_paths)
+    return estimate_from_log_weights(np.concatenate(hits), num_paths)
 
 
 def plain_monte_carlo(
     problem: GamblersRuin,
-    n_paths: int,
+    num_paths: int,
     seed: int | np.random.Generator | None = None,
     chunk_size: int = 2**16,
 ) -> RareEventEstimate:
-    """Plain Monte Carlo: the fraction of ``n_paths`` paths under the true coin ``p`` that succeed."""
+    """Plain Monte Carlo: the fraction of ``num_paths`` paths under the true coin ``p`` that succeed.
+
+    Examples
+    --------
+    >>> from dnnf.rare_events import GamblersRuin, plain_monte_carlo
+    >>> print(plain_monte_carlo(GamblersRuin(0.4, 3, 10, horizon=50), 20_000, seed=0))
+    0.04085 ± 0.0014 (rel. err. 3.43%, 817/20000 hits, ESS 817)
+    """
     if not isinstance(problem, GamblersRuin):
         raise TypeError(f"problem must be a GamblersRuin, got {type(problem).__name__}")
-    return importance_sampling(problem, FixedTilt(problem.p), n_paths, seed, chunk_size)
+    return importance_sampling(problem, FixedTilt(problem.p), num_paths, seed, chunk_size)

@@ -3,7 +3,7 @@
 A checkpoint is one file, ``<dir>/checkpoint.pt``, holding plain tensors and Python containers only, so
 that it loads with ``torch.load(weights_only=True)`` (no code from the file is ever executed):
 
-- ``"config"``: the model's ``{"name", "kwargs"}`` dict (see :func:`dnnf.flows.build_model`);
+- ``"config"``: the model's ``{"name", "kwargs"}`` dict (see [`dnnf.flows.build_model`][]);
 - ``"model"``, ``"optimizer"``: state dicts;
 - ``"step"``: the number of optimisation steps taken;
 - ``"rng"``: generator states needed to continue the run exactly;
@@ -38,8 +38,15 @@ __all__ = [
     "save_checkpoint",
 ]
 
-#: File name of the checkpoint inside an output folder.
 CHECKPOINT_NAME = "checkpoint.pt"
+"""File name of the checkpoint inside an output folder.
+
+Examples
+--------
+>>> from dnnf.training import CHECKPOINT_NAME
+>>> CHECKPOINT_NAME
+'checkpoint.pt'
+"""
 
 #: What :func:`dnnf.training.train_flow` stores, and needs to resume.
 TRAINING_KEYS = ("config", "model", "optimizer", "step", "rng", "train_args", "metrics")
@@ -67,8 +74,10 @@ def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> Path:
     """Write ``state`` to ``path`` atomically.
 
     The state is first saved to a temporary file in the same folder and then moved over ``path`` with
-    :func:`os.replace`, which is atomic on POSIX and Windows: a crash at any moment leaves either the old
+    `os.replace`, which is atomic on POSIX and Windows: a crash at any moment leaves either the old
     checkpoint or the new one, never a truncated file.
+
+    See [Checkpoints and interruptions][checkpoints-and-interruptions].
 
     Parameters
     ----------
@@ -81,6 +90,17 @@ def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> Path:
     -------
     Path
         The destination path.
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> from pathlib import Path
+    >>> from dnnf.training import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> path = save_checkpoint({"model": {"w": torch.ones(2)}, "step": 3}, folder / CHECKPOINT_NAME)
+    >>> state = load_checkpoint(path)
+    >>> state["step"], state["model"]["w"].tolist(), [p.name for p in folder.iterdir()]  # no temporary file
+    (3, [1.0, 1.0], ['checkpoint.pt'])
     """
     if not isinstance(state, dict):
         raise TypeError(f"state must be a dict, got {type(state).__name__}")
@@ -103,7 +123,8 @@ def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> Path:
 def load_checkpoint(
     path: str | os.PathLike, expected_config: dict | None = None, map_location: str | torch.device = "cpu"
 ) -> dict[str, Any]:
-    """Load a checkpoint written by :func:`save_checkpoint`, with ``torch.load(weights_only=True)``.
+    """Load a checkpoint written by [`save_checkpoint`][dnnf.training.save_checkpoint], with
+    ``torch.load(weights_only=True)``.
 
     Parameters
     ----------
@@ -111,7 +132,7 @@ def load_checkpoint(
         The checkpoint file.
     expected_config : dict, optional
         The ``config`` of the model the checkpoint is meant for; a different stored config raises
-        ``ValueError`` (see :func:`check_config`).
+        ``ValueError`` (see [`check_config`][dnnf.training.check_config]).
     map_location : str or torch.device
         Where to put the loaded tensors (default the CPU).
 
@@ -125,6 +146,22 @@ def load_checkpoint(
     CheckpointError
         If the file is empty, truncated, not a torch checkpoint, holds objects other than plain data,
         has no model state dict, or has a NaN or infinite weight; the message names the file.
+
+    Examples
+    --------
+    A checkpoint written for one architecture refuses another:
+
+    >>> import tempfile, torch
+    >>> from pathlib import Path
+    >>> from dnnf.training import load_checkpoint, save_checkpoint
+    >>> config = {"name": "flow_2d", "kwargs": {"num_couplings": 2}}
+    >>> path = save_checkpoint({"model": {}, "config": config}, Path(tempfile.mkdtemp()) / "checkpoint.pt")
+    >>> load_checkpoint(path, expected_config=config)["config"] == config
+    True
+    >>> load_checkpoint(path, expected_config={"name": "flow_2d", "kwargs": {"num_couplings": 4}})
+    Traceback (most recent call last):
+        ...
+    ValueError: ... was written for architecture ...
     """
     path = Path(path)
     if not path.is_file():
@@ -227,6 +264,16 @@ def check_config(
         Where ``stored`` came from, for the message.
     what : str
         What the dicts describe, for the message.
+
+    Examples
+    --------
+    >>> from dnnf.training import check_config
+    >>> nice, glow = {"name": "nice_mnist", "kwargs": {}}, {"name": "glow_mnist", "kwargs": {}}
+    >>> check_config(nice, dict(nice))  # equal: silent
+    >>> check_config(nice, glow)
+    Traceback (most recent call last):
+        ...
+    ValueError: checkpoint was written for architecture {'name': 'nice_mnist', 'kwargs': {}}, ...
     """
     if stored != expected:
         raise ValueError(

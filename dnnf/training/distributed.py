@@ -2,7 +2,7 @@ r"""Data parallelism across processes: the same global batch, sliced by rank.
 
 Every process draws the *same* global batch of $B$ images (same seed, same generator) and keeps the
 rows of its own slice; with $W$ processes of $B/W$ rows each, the mean of the per-process gradients
-that :class:`~torch.nn.parallel.DistributedDataParallel` all-reduces is the gradient of the global-batch
+that `torch.nn.parallel.DistributedDataParallel` all-reduces is the gradient of the global-batch
 mean,
 
 $$
@@ -30,8 +30,10 @@ def init_distributed(device: torch.device | str | None = None) -> tuple[int, int
     """Join the process group that ``torchrun`` describes in the environment, if any.
 
     Reads ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK``. With ``WORLD_SIZE > 1`` it initialises
-    :mod:`torch.distributed` with the NCCL backend on CUDA and gloo on the CPU; on CUDA each process
+    `torch.distributed` with the NCCL backend on CUDA and gloo on the CPU; on CUDA each process
     takes the GPU ``cuda:<LOCAL_RANK>``. Without ``torchrun`` it does nothing.
+
+    See [Several processes][several-processes].
 
     Parameters
     ----------
@@ -46,6 +48,14 @@ def init_distributed(device: torch.device | str | None = None) -> tuple[int, int
         Number of processes (1 without ``torchrun``).
     device : torch.device
         The device this process should use.
+
+    Examples
+    --------
+    Without ``torchrun`` (no ``WORLD_SIZE`` in the environment) there is one process:
+
+    >>> from dnnf.training import init_distributed
+    >>> init_distributed("cpu")
+    (0, 1, device(type='cpu'))
     """
     device = torch.device(device if device is not None else "cpu")
     world_size = _env_int("WORLD_SIZE", "1", minimum=1)
@@ -74,7 +84,14 @@ def _env_int(variable: str, default: str, minimum: int, maximum: int | None = No
 
 
 def rank_and_world_size() -> tuple[int, int]:
-    """Return ``(rank, world_size)`` of the initialised process group, or ``(0, 1)`` without one."""
+    """Return ``(rank, world_size)`` of the initialised process group, or ``(0, 1)`` without one.
+
+    Examples
+    --------
+    >>> from dnnf.training import rank_and_world_size
+    >>> rank_and_world_size()  # no process group
+    (0, 1)
+    """
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
@@ -94,6 +111,13 @@ def rank_slice(batch: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
     -------
     torch.Tensor
         Rows ``rank * B/W`` to ``(rank + 1) * B/W - 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.training import rank_slice
+    >>> rank_slice(torch.arange(8), rank=1, world_size=4).tolist()
+    [2, 3]
     """
     if not torch.is_tensor(batch) or batch.dim() == 0:
         raise TypeError(f"batch must be a torch.Tensor with a batch dimension, got {type(batch).__name__}")

@@ -1,6 +1,6 @@
-r"""Maximum-likelihood training of a flow on dequantised images, with resumable checkpoints.
+r"""Maximum-likelihood training of a flow on dequantized images, with resumable checkpoints.
 
-Each step draws a batch of $B$ images $k^{(i)}$, dequantises them, $x^{(i)} = (k^{(i)} + u^{(i)})/256$,
+Each step draws a batch of $B$ images $k^{(i)}$, dequantizes them, $x^{(i)} = (k^{(i)} + u^{(i)})/256$,
 and takes an Adam step on the mean negative log-likelihood in bits per dimension,
 
 $$
@@ -8,17 +8,10 @@ L(\theta) = \frac{1}{B}\sum_{i=1}^{B} \operatorname{bpd}\bigl(\log p_\theta(x^{(
 \operatorname{bpd}(\ell) = -\frac{\ell - D\log 256}{D \log 2},
 $$
 
-(see :func:`dnnf.flows.bits_per_dim`), after clipping the gradient's Euclidean norm. Because the
-dequantisation noise is part of the data, $\mathbb{E}_u[L]$ is an upper bound on the bits per dimension
-of the *discrete* model $P_\theta(k) = \int_{[0,1)^D} p_\theta((k+u)/256)\,256^{-D}\,du$ (Jensen's
-inequality), which is the number papers report.
-
-With ``noise_std`` $= s > 0$ every training image also gets Gaussian noise, $x^{(i)} + s\,\varepsilon^{(i)}$
-with $\varepsilon^{(i)} \sim \mathcal N(0, I)$: the flow then fits the *smoothed* density
-$p_{\text{data}} * \mathcal N(0, s^2 I)$ (the model must accept values outside $[0, 1]$, e.g. built with
-``logit_alpha=None``). Such a model is smooth at the scale $s$ instead of one grey level, which is
-what the inpainting chapter needs. Its loss is then not a bound on discrete bits per dimension, and the
-held-out figure still scores clean (dequantised) images.
+(see [`dnnf.flows.bits_per_dim`][]), after clipping the gradient's Euclidean norm; $\mathbb{E}_u[L]$ bounds
+the bits per dimension of the discrete model ([The objective and the loop][the-objective-and-the-loop]).
+With ``noise_std`` $= s > 0$ the images also get Gaussian noise, so the flow fits the smoothed density
+$p_{\text{data}} * \mathcal N(0, s^2 I)$ ([Training on smoothed data][training-on-smoothed-data]).
 """
 
 from __future__ import annotations
@@ -54,7 +47,7 @@ __all__ = ["TrainResult", "evaluate_bits_per_dim", "train_flow"]
 
 @dataclass
 class TrainResult:
-    """What :func:`train_flow` returns.
+    """What [`train_flow`][dnnf.training.train_flow] returns.
 
     Attributes
     ----------
@@ -68,6 +61,19 @@ class TrainResult:
         ``(step, held-out bits/dim)`` pairs.
     checkpoint : Path or None
         The checkpoint file, if a checkpoint folder was given.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import nice_mnist
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> images = torch.randint(0, 256, (64, 1, 4, 4), dtype=torch.uint8, generator=gen)
+    >>> model = nice_mnist(image_shape=(1, 4, 4), hidden=16, num_hidden_layers=1)
+    >>> from dnnf.training import train_flow
+    >>> result = train_flow(model, images, steps=4, batch_size=16, eval_images=images, eval_every=2,
+    ...                     progress=False)
+    >>> result.step, [step for step, _ in result.eval_bpd], result.checkpoint is None
+    (4, [2, 4], True)
     """
 
     model: nn.Module
@@ -108,8 +114,8 @@ def evaluate_bits_per_dim(
 ) -> float | tuple[float, float]:
     r"""Held-out bits per dimension of ``model`` on ``images``, averaged over all images.
 
-    Each image is dequantised once with noise from a generator seeded with ``seed`` (so the number is
-    reproducible), and the result is the mean of :func:`dnnf.flows.bits_per_dim` over the images: an
+    Each image is dequantized once with noise from a generator seeded with ``seed`` (so the number is
+    reproducible), and the result is the mean of [`dnnf.flows.bits_per_dim`][] over the images: an
     unbiased one-sample estimate of $\mathbb{E}_u[\operatorname{bpd}]$, the bound papers report. Inside
     a process group every process scores its share and the sums are all-reduced.
 
@@ -122,7 +128,7 @@ def evaluate_bits_per_dim(
     batch_size : int
         Images per forward pass.
     seed : int
-        Seed of the dequantisation noise.
+        Seed of the dequantization noise.
     return_stderr : bool
         Also return the standard error of the mean over the images, $s/\sqrt{N}$ with $s$ the
         sample standard deviation of the per-image bits per dimension.
@@ -131,6 +137,18 @@ def evaluate_bits_per_dim(
     -------
     float or tuple of float
         Mean bits per dimension, or ``(mean, standard error)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from dnnf.flows import nice_mnist
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> images = torch.randint(0, 256, (64, 1, 4, 4), dtype=torch.uint8, generator=gen)
+    >>> model = nice_mnist(image_shape=(1, 4, 4), hidden=16, num_hidden_layers=1)
+    >>> from dnnf.training import evaluate_bits_per_dim
+    >>> bpd, stderr = evaluate_bits_per_dim(model, images, return_stderr=True)
+    >>> round(bpd, 3), stderr > 0, evaluate_bits_per_dim(model, images) == bpd  # seeded: reproducible
+    (8.306, True, True)
     """
     _check_images("images", images)
     if not isinstance(model, nn.Module) or not callable(getattr(model, "log_prob", None)):
@@ -181,11 +199,14 @@ def train_flow(
     The model stays on the device it is on (move it first, e.g. ``model.to(default_device())``), and
     batches are cast to its dtype (a ``model.double()`` trains in double precision). Batches
     are drawn with replacement from ``train_images`` by a generator seeded with ``seed``; the same
-    generator draws the dequantisation noise. If ``<checkpoint_dir>/checkpoint.pt`` exists the run
+    generator draws the dequantization noise. If ``<checkpoint_dir>/checkpoint.pt`` exists the run
     continues from it (same architecture and hyper-parameters required) and reaches the same parameters
-    as an uninterrupted run. Under :mod:`torch.distributed` (e.g. ``torchrun``) the model is wrapped in
+    as an uninterrupted run. Under `torch.distributed` (e.g. ``torchrun``) the model is wrapped in
     DistributedDataParallel, each process trains on its slice of the same global batch of ``batch_size``
-    images (see :mod:`dnnf.training.distributed`), and only rank 0 writes checkpoints.
+    images (see [`dnnf.training.distributed`][]), and only rank 0 writes checkpoints.
+
+    The objective: [The objective and the loop][the-objective-and-the-loop]; resuming:
+    [Checkpoints and interruptions][checkpoints-and-interruptions].
 
     Parameters
     ----------
@@ -200,15 +221,16 @@ def train_flow(
     lr : float
         Adam learning rate.
     seed : int
-        Seed of the batch indices and dequantisation noise.
+        Seed of the batch indices and dequantization noise.
     grad_clip : float
         Maximum Euclidean norm of the gradient.
     noise_std : float
-        Standard deviation $s \ge 0$ of Gaussian noise added to every dequantised training image (drawn
-        from the same seeded generator); 0 for none.
+        Standard deviation $s \ge 0$ of Gaussian noise added to every dequantized training image (drawn
+        from the same seeded generator); 0 for none. The model must accept values outside $[0, 1]$
+        (e.g. built with ``logit_alpha=None``); held-out images are still scored clean.
     eval_images : torch.Tensor, optional
-        Held-out ``uint8`` images; scored with :func:`evaluate_bits_per_dim` every ``eval_every`` steps
-        (if ``eval_every > 0``) and at the end.
+        Held-out ``uint8`` images; scored with [`evaluate_bits_per_dim`][dnnf.training.evaluate_bits_per_dim]
+        every ``eval_every`` steps (if ``eval_every > 0``) and at the end.
     eval_every : int
         Steps between held-out evaluations (0: only at the end).
     checkpoint_dir : path, optional
@@ -228,6 +250,21 @@ def train_flow(
     FloatingPointError
         If the loss or the gradient norm is NaN or infinite; the model is left at the last finite step.
         Also if a step makes a parameter non-finite: the run stops at that step and saves nothing.
+
+    Examples
+    --------
+    Fifty steps on random 4-by-4 "images" lower the held-out bits per dimension:
+
+    >>> import torch
+    >>> from dnnf.flows import nice_mnist
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> images = torch.randint(0, 256, (64, 1, 4, 4), dtype=torch.uint8, generator=gen)
+    >>> model = nice_mnist(image_shape=(1, 4, 4), hidden=16, num_hidden_layers=1)
+    >>> from dnnf.training import evaluate_bits_per_dim, train_flow
+    >>> before = evaluate_bits_per_dim(model, images)
+    >>> result = train_flow(model, images, steps=50, batch_size=16, lr=1e-2, progress=False)
+    >>> result.step, len(result.train_bpd), evaluate_bits_per_dim(model, images) < before
+    (50, 50, True)
     """
     _check_images("train_images", train_images)
     if eval_images is not None:

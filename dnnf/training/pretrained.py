@@ -1,7 +1,7 @@
 """The project's own pretrained MNIST flows: loaded from the cache, or trained there on first use.
 
 Nothing is downloaded. The first call trains the model deterministically (fixed seed, fixed recipe) on
-the offline training split with :func:`~dnnf.training.train_flow` (scoring the held-out split every
+the offline training split with [`train_flow`][dnnf.training.train_flow] (scoring the held-out split every
 250 steps) and writes the checkpoint atomically
 into the cache; later calls, from any notebook, load it. An interrupted first call resumes where its
 last checkpoint stopped.
@@ -33,8 +33,6 @@ from dnnf.training.loop import train_flow
 
 __all__ = ["PRETRAINED_RECIPES", "load_or_train_mnist_flow", "pretrained_checkpoint_path"]
 
-#: How each pretrained model is built and trained. The version tag is part of the cache path, so a
-#: changed recipe never loads a checkpoint trained with an old one.
 PRETRAINED_RECIPES: dict[str, dict] = {
     "nice": {
         "version": 1,
@@ -79,6 +77,15 @@ PRETRAINED_RECIPES: dict[str, dict] = {
                   "noise_std": 0.1},
     },
 }  # fmt: skip
+"""How each pretrained model is built and trained. The version tag is part of the cache path, so a
+changed recipe never loads a checkpoint trained with an old one.
+
+Examples
+--------
+>>> from dnnf.training import PRETRAINED_RECIPES
+>>> sorted(PRETRAINED_RECIPES), PRETRAINED_RECIPES["nice"]["train"]["steps"]
+(['glow', 'glow_smoothed', 'nice', 'nice_smoothed'], 1500)
+"""
 
 
 @contextmanager
@@ -134,13 +141,19 @@ def pretrained_checkpoint_path(arch: str = "nice", cache_dir: str | os.PathLike 
     arch : {"nice", "glow", "nice_smoothed", "glow_smoothed"}
         Which model.
     cache_dir : path, optional
-        Cache root (default :func:`dnnf.data.default_cache_dir`, i.e. ``$DNNF_CACHE_DIR`` or
+        Cache root (default [`dnnf.data.default_cache_dir`][], i.e. ``$DNNF_CACHE_DIR`` or
         ``~/.cache/dnnf``).
 
     Returns
     -------
     Path
         ``<cache_dir>/flows/mnist-<arch>-v<version>/checkpoint.pt``.
+
+    Examples
+    --------
+    >>> from dnnf.training import pretrained_checkpoint_path
+    >>> pretrained_checkpoint_path("nice", cache_dir="/tmp/cache").as_posix()
+    '/tmp/cache/flows/mnist-nice-v1/checkpoint.pt'
     """
     if not isinstance(arch, str) or arch not in PRETRAINED_RECIPES:
         raise ValueError(f"arch must be one of {sorted(PRETRAINED_RECIPES)}, got {arch!r}")
@@ -157,12 +170,15 @@ def load_or_train_mnist_flow(
 ) -> NormalizingFlow:
     """Return the project's pretrained MNIST flow in eval mode, training and caching it on first use.
 
+    The smoothed models: [Training on smoothed data][training-on-smoothed-data].
+
     Parameters
     ----------
     arch : {"nice", "glow", "nice_smoothed", "glow_smoothed"}
-        ``"nice"``: :func:`dnnf.flows.nice_mnist`; ``"glow"``: :func:`dnnf.flows.glow_mnist`, with the
-        sizes and training recipe of :data:`PRETRAINED_RECIPES`. The ``_smoothed`` models are trained
-        on images with Gaussian noise (``noise_std`` of :func:`dnnf.training.train_flow`) for inpainting.
+        ``"nice"``: [`dnnf.flows.nice_mnist`][]; ``"glow"``: [`dnnf.flows.glow_mnist`][], with the sizes and
+        training recipe of [`PRETRAINED_RECIPES`][dnnf.training.PRETRAINED_RECIPES]. The ``_smoothed`` models
+        are trained on images with Gaussian noise (``noise_std`` of [`dnnf.training.train_flow`][]) for
+        inpainting.
     cache_dir : path, optional
         Cache root (default ``$DNNF_CACHE_DIR`` or ``~/.cache/dnnf``).
     device : torch.device or str, optional
@@ -174,6 +190,15 @@ def load_or_train_mnist_flow(
     -------
     NormalizingFlow
         The trained model, in eval mode, on ``device``.
+
+    Examples
+    --------
+    Not run by the test suite (the first call trains for a few CPU minutes; later calls load the cache):
+
+    >>> from dnnf.training import load_or_train_mnist_flow
+    >>> model = load_or_train_mnist_flow("nice")  # doctest: +SKIP
+    >>> model.config["name"]  # doctest: +SKIP
+    'nice_mnist'
     """
     path = pretrained_checkpoint_path(arch, cache_dir)
     recipe = PRETRAINED_RECIPES[arch]

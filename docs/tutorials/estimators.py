@@ -27,16 +27,18 @@
 # [chapter page](../estimators/index.md).
 #
 # Seed: `torch.manual_seed(0)` at the top, and a fixed seed before every stochastic run (numpy's generator
-# is not used). CPU run time: about 11 s (one thread of a 2-core CPU).
+# is not used). CPU run time: about 15 s (one thread of a 2-core CPU; the basin map adds about 4 s).
 
 # %%
 import math
 
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import torch
 from torch.distributions import Normal
 
 from dnnf.estimators import (
+    basin_map,
     basin_minimizer,
     estimator_statistics,
     expected_x_sin_x,
@@ -49,11 +51,14 @@ from dnnf.estimators import (
     x_sin_x,
 )
 from dnnf.plotting.estimators import (
+    plot_basin_map,
     plot_log_ratio_map,
     plot_objective_map,
     plot_stationary_points,
     plot_trajectory,
 )
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 torch.manual_seed(0);  # the semicolon keeps the Generator object out of the output
 
@@ -80,14 +85,14 @@ for mu, sigma in [(0.0, 1.0), (2.0, 0.5), (-1.0, 2.0)]:
 # $[-20, 40] \times [0.02, 6]$ and classifies each root by its Hessian. There are exactly three: two minima
 # and a saddle between them.
 
-# %%
+# %% alt="Filled contour map of J(mu, sigma) for mu from -2 to 4 and sigma from 0.05 to 3.5, with a colour bar: a star marks the local minimum near (0.44, 0.61), a second star the global minimum near (1.37, 1.96), and a cross the saddle between them, each labelled with its value of J."
 points = stationary_points()
 for p in points:
     ev = ", ".join(f"{e:+.6f}" for e in p.hessian_eigenvalues)
     print(f"{p.kind:8s} mu={p.mu:.12f} sigma={p.sigma:.12f} J={p.value:.12f}")
     print(f"         Hessian eigenvalues ({ev})")
 
-fig, ax = plt.subplots(figsize=(8, 5.5))
+fig, ax = plt.subplots(figsize=(5.8, 4.3))
 plot_objective_map(ax)
 plot_stationary_points(ax, points)
 ax.set_title("J(μ, σ) with its stationary points")
@@ -106,6 +111,26 @@ print("basin of (0, 1):  ", local_min)
 print("basin of (2, 2.5):", global_min)
 
 # %% [markdown]
+# ### The basin map
+#
+# Which starts go where? `basin_map` runs the descent step (6) from every point of a $41 \times 31$ grid
+# at once: exact gradient descent, and SGD with each estimator (step 0.1, 32 draws, 400 steps, the
+# Polyak average of the last 200 credited to the basin it lies in). Black line: the exact basin boundary;
+# dots: starts that SGD sends to the other minimum.
+
+# %% alt="Three stacked maps of the (mu, sigma) plane, each a 41 by 31 grid of starting points coloured by the minimum they reach: exact gradient descent, then SGD with the pathwise and with the score-function estimator. The exact basin boundary is drawn as a black line on each; the few starts that SGD sends to the other minimum, marked by dots, lie next to that boundary."
+grid_mu, grid_sigma = torch.linspace(-1.5, 3.5, 41), torch.linspace(0.2, 3.5, 31)
+exact_map = basin_map("exact", grid_mu, grid_sigma, num_steps=2000)
+fig, axes = plt.subplots(3, 1, figsize=(5.8, 11), sharex=True, layout="constrained")
+plot_basin_map(axes[0], exact_map, "exact gradient descent")
+for ax, estimator in zip(axes[1:], ("pathwise", "score"), strict=True):
+    sgd_map = basin_map(estimator, grid_mu, grid_sigma, num_steps=400, seed=0)
+    agree = float((sgd_map.label == exact_map.label).double().mean())
+    plot_basin_map(ax, sgd_map, f"SGD, {estimator}: {agree:.1%} as exact", reference=exact_map)
+    print(f"{estimator:8s}: local basin {sgd_map.fraction(0):.1%} of the starts (exact {exact_map.fraction(0):.1%})")
+plt.show()
+
+# %% [markdown]
 # ## Optimising with the two estimators
 #
 # All runs use $\sigma = e^\tau$ (so no step can leave the half-plane), 32 draws per step, a constant step
@@ -113,20 +138,20 @@ print("basin of (2, 2.5):", global_min)
 # $J$ is differentiated exactly; only $\nabla\mathbb{E}[X\sin X]$ is estimated. The map shows the raw
 # iterates (thin) and their running averages (bold).
 
-# %%
-n_steps, burn_in = 1500, 300
+# %% alt="The map of J zoomed on mu from -0.3 to 2.7 and sigma from 0.3 to 4, with the stochastic-gradient paths of the pathwise (orange) and score-function (cyan) estimators from (0, 1) and from (2, 2.5): thin noisy raw iterates and bold running averages. The runs from (0, 1) settle on the local minimum, those from (2, 2.5) wander around the global one."
+num_steps, burn_in = 1500, 300
 runs = {}
 starts = {"from (0, 1)": (0.0, 1.0), "from (2, 2.5)": (2.0, 2.5)}
 for name, start in starts.items():
     for estimator, baseline in [("pathwise", None), ("score", "loo")]:
         torch.manual_seed(1)
         raw = optimize_gaussian_objective(
-            estimator, *start, lr=0.1, n_steps=n_steps, n_samples=32,
+            estimator, *start, lr=0.1, num_steps=num_steps, num_samples=32,
             baseline=baseline,
         )
         runs[(name, estimator)] = (raw, running_average(raw, burn_in))
 
-fig, ax = plt.subplots(figsize=(8, 6))
+fig, ax = plt.subplots(figsize=(5.8, 5.2))
 plot_objective_map(ax, mu_range=(-0.3, 2.7), sigma_range=(0.3, 4.0))
 colors = {"pathwise": "tab:orange", "score": "tab:cyan"}
 for (name, estimator), (raw, avg) in runs.items():
@@ -139,8 +164,8 @@ ax.legend(loc="upper left", fontsize=8)
 ax.set_title("SGD iterates and their averages vs the exact stationary points")
 plt.show()
 
-# %%
-fig, ax = plt.subplots(figsize=(8, 4))
+# %% alt="Distance of the averaged iterates to their basin's minimiser against the step, log scale, one curve per estimator and start, with a dotted line at 1e-2 and a thin vertical line at the burn-in step 300. From (0, 1) both curves fall below 1e-2, the pathwise one first; from (2, 2.5) both stay above it."
+fig, ax = plt.subplots(figsize=(5.8, 3.6))
 for (name, estimator), (raw, avg) in runs.items():
     target = local_min if name == "from (0, 1)" else global_min
     err = torch.hypot(avg.mu - target[0], avg.sigma - target[1])
@@ -174,7 +199,7 @@ plt.show()
 # $\log_{10}$ of a ratio of variances: red where the numerator (the first-named estimator) is the noisier,
 # blue where it is the quieter. The black line is where they are equal.
 
-# %%
+# %% alt="Two stacked maps over mu from -2 to 6 and sigma from 0.15 to 3.5 of log10 of a variance ratio, red where the first-named estimator is noisier, blue where it is quieter, with a black line where they are equal. Top, score function without baseline over pathwise: red below sigma of about 1.3 to 1.75, blue above. Bottom, score function with the leave-one-out baseline over without: blue at small sigma, red in large regions such as mu between 1.5 and 3 at sigma near 1."
 mu_grid = torch.linspace(-2.0, 6.0, 41, dtype=torch.float64)
 sigma_grid = torch.linspace(0.15, 3.5, 28, dtype=torch.float64)
 mm, ss = torch.meshgrid(mu_grid, sigma_grid, indexing="xy")
@@ -197,7 +222,7 @@ v_path = total_variance("pathwise", None)
 v_score = total_variance("score", None)
 v_loo = total_variance("score", "loo")
 
-fig, axes = plt.subplots(2, 1, figsize=(8, 10))
+fig, axes = plt.subplots(2, 1, figsize=(5.8, 8.4))
 plot_log_ratio_map(axes[0], mm, ss, v_score, v_path,
                    "score (no baseline) / pathwise")
 plot_log_ratio_map(axes[1], mm, ss, v_loo, v_score,

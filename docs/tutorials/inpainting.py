@@ -33,6 +33,7 @@
 import time
 
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import torch
 
 from dnnf.data import load_mnist, to_unit_interval
@@ -51,14 +52,17 @@ from dnnf.inpainting import (
     ssim,
 )
 from dnnf.plotting.inpainting import plot_log_likelihood_curves, show_inpainting_grid
+from dnnf.plotting.tables import Table
 from dnnf.training import load_or_train_mnist_flow
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 start_time = time.perf_counter()
 torch.manual_seed(0)
 device = default_device()
 model = load_or_train_mnist_flow("nice", device=device, progress=False).requires_grad_(False)
 
-# 30 held-out digits, 3 of each class, at the centre of their quantisation bins (no random dequantisation).
+# 30 held-out digits, 3 of each class, at the centre of their quantization bins (no random dequantization).
 test_images, test_labels = load_mnist("test")
 order = torch.cat([torch.nonzero(test_labels == c).flatten()[:3] for c in range(10)])
 order = order.view(10, 3).T.flatten()  # digits 0..9, then 0..9 again, ...
@@ -104,11 +108,11 @@ print(f"log p after 300 plain SGD steps: {plain.log_prob[-1].mean():.0f} nats (s
 # log-likelihood swings by tens of thousands of nats from one step to the next. The diffusion fill
 # starts far below (the model dislikes smooth grey strokes) and Adam climbs from it within a few steps.
 
-# %%
+# %% alt="Two stacked panels of log p(x_t) - log p(original) in nats against the step, median and quartiles over 30 digits, for plain SGD with step 1e-3 from zeros, projected Adam from zeros and projected Adam from the diffusion fill. Centre mask: SGD creeps up slowly while both Adam runs climb within a few steps to above zero. Left-half mask (symmetric-log scale): the SGD curve swings by tens of thousands of nats from step to step, and Adam from the diffusion fill starts far below and climbs above zero within a few steps."
 # Subtract each digit's own log-likelihood so that the curves show the ascent, not the spread between digits.
 with torch.no_grad():
     reference = model.log_prob(images).cpu()
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+fig, axes = plt.subplots(2, 1, figsize=(5.8, 7.2), layout="constrained")
 for ax, kind in zip(axes, ["centre", "left"]):
     if kind == "centre":
         runs = (plain, adam_zeros, adam)
@@ -138,7 +142,7 @@ plt.show()
 # flow method: it shows what a density model of these training digits can reach. PSNR is measured on
 # the hole only; whole-image PSNR would add $10 \log_{10}(d/m)$ dB to every method.
 
-# %%
+# %% alt=["Mask centre: ten held-out digits in columns; rows show the original, the corrupted image with the missing centre square in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask left: ten held-out digits in columns; rows show the original, the corrupted image with the missing left half in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask right: ten held-out digits in columns; rows show the original, the corrupted image with the missing right half in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask top: ten held-out digits in columns; rows show the original, the corrupted image with the missing top half in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask bottom: ten held-out digits in columns; rows show the original, the corrupted image with the missing bottom half in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask random: ten held-out digits in columns; rows show the original, the corrupted image with scattered missing pixels in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. Diffusion fill comes closest to the originals here; the flow-based completions leave speckles."]
 mala = {"num_chains": 4, "num_steps": 300, "generator": torch.Generator().manual_seed(0)}
 train_images = to_unit_interval(load_mnist("train")[0]).to(device)
 methods = inpainting_methods(model, mean_image, mala_kwargs=mala, kde=(train_images, 1.0))
@@ -150,8 +154,7 @@ for kind, known in masks.items():
     plt.show()
 
 # %%
-print("Hole PSNR in dB, mean ± standard error over 30 held-out digits\n")
-print(format_psnr_table(scores))
+Table.from_markdown(format_psnr_table(scores), caption="Hole PSNR in dB, mean ± standard error over 30 held-out digits")
 
 # %% [markdown]
 # Which completion does the model itself prefer? The mean log-likelihood (nats per image) of the
@@ -159,10 +162,9 @@ print(format_psnr_table(scores))
 
 # %%
 with torch.no_grad():
-    print(f"{'mask':>7} | original | " + " | ".join(f"{name:>14}" for name in methods))
-    for kind in masks:
-        values = [model.log_prob(completions[kind][name]).mean().item() for name in methods]
-        print(f"{kind:>7} | {model.log_prob(images).mean():8.0f} | " + " | ".join(f"{v:14.0f}" for v in values))
+    rows = [[kind, f"{model.log_prob(images).mean():.0f}"]
+            + [f"{model.log_prob(completions[kind][name]).mean():.0f}" for name in methods] for kind in masks]
+Table(["mask", "original", *methods], rows, caption="Mean log-likelihood, nats per image")
 
 # %% [markdown]
 # The ascent does what it is asked: projected Adam finds completions the model rates *more* likely than
@@ -193,7 +195,7 @@ for name, out in completions["left"].items():
 # %% [markdown]
 # ## A model made for inpainting: train on smoothed digits
 #
-# The flows above were trained on dequantised digits, so their densities are sharp at the scale of one
+# The flows above were trained on dequantized digits, so their densities are sharp at the scale of one
 # grey level: the mode erases or saturates strokes, and the chains crawl. Train instead on digits with
 # Gaussian noise of standard deviation $s = 0.1$ added (`train_flow(..., noise_std=0.1)`, recipes
 # `"nice_smoothed"` and `"glow_smoothed"`, no logit since the noisy data leave $[0, 1]$): the model then
@@ -203,7 +205,7 @@ for name, out in completions["left"].items():
 # is a fixed point of the model's own least-squares denoiser on the hole, not a saturated caricature.
 # Both models are trained on the first call (about 40 s and 3 min of one CPU thread) and cached.
 
-# %%
+# %% alt=["Smoothed models, centre mask: ten digits in columns; rows show the original, the corrupted image with the centre square in red, mean fill, diffusion fill, the KDE yardstick and projected Adam under the smoothed NICE and the smoothed Glow. The smoothed NICE draws plausible strokes through the hole, close to the KDE yardstick; the smoothed Glow fills it less well.", "Smoothed models, random mask: the same rows for scattered missing pixels. The smoothed Glow restores the digits almost exactly, ahead of diffusion fill; the smoothed NICE leaves visible speckles."]
 smoothed = {name: load_or_train_mnist_flow(name, device=device, progress=False).requires_grad_(False)
             for name in ("nice_smoothed", "glow_smoothed")}  # fmt: skip
 new_methods = {f"{name}, projected Adam": (lambda x, k, m=m: inpaint(m, x, k).images)
@@ -211,8 +213,10 @@ new_methods = {f"{name}, projected Adam": (lambda x, k, m=m: inpaint(m, x, k).im
 new_scores, new_completions = psnr_table(new_methods, images, masks)
 keep = ["mean fill", "diffusion fill", "MALA mean", "KDE yardstick"]
 combined = {kind: {**{name: scores[kind][name] for name in keep}, **new_scores[kind]} for kind in masks}
-print("Hole PSNR in dB, mean ± standard error over 30 held-out digits (MALA mean: the NICE above)\n")
-print(format_psnr_table(combined))
+Table.from_markdown(
+    format_psnr_table(combined),
+    caption="Hole PSNR in dB, mean ± standard error over 30 held-out digits (MALA mean: the NICE above)",
+).show()
 for kind in ("centre", "random"):
     rows = {"original": images[:10], "corrupted": images[:10]}
     rows.update({name: completions[kind][name][:10] for name in keep if name != "MALA mean"})
@@ -233,9 +237,9 @@ for kind in ("centre", "random"):
 # Adding $\sqrt{2\eta}\,\xi_t$ to each step turns the ascent into an (approximate) sampler of
 # $p(x_U \mid x_K)$; four chains per digit give four completions of the top half.
 
-# %%
+# %% alt="Projected Langevin with the top half missing: six held-out digits in columns; rows show the original, the corrupted image with the top half in red, four samples from independent chains, and their mean. The samples differ from each other in the top half, and their mean is a blurrier average of them."
 known = masks["top"]
-chains = langevin_inpaint(model, images[:6], known, num_samples=4, step_size=1e-4, num_steps=150,
+chains = langevin_inpaint(model, images[:6], known, num_chains=4, step_size=1e-4, num_steps=150,
                           generator=torch.Generator().manual_seed(0))  # fmt: skip
 rows = {"original": images[:6], "corrupted": images[:6]}
 rows.update({f"sample {s + 1}": chains.samples[s] for s in range(4)})

@@ -25,6 +25,7 @@
 import time
 
 import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 import numpy as np
 
 from dnnf.plotting.rare_events import plot_estimates, plot_relative_variance
@@ -44,6 +45,8 @@ from dnnf.rare_events import (
     swapped_tilt,
     weight_ess,
 )
+
+set_matplotlib_formats("retina")  # twice the pixels: sharp on dense screens and when enlarged
 
 rng = np.random.default_rng(0)  # one generator feeds every estimator below
 p = 18 / 37
@@ -74,11 +77,11 @@ print(f"ratio                          = {exact_inf / exact_600:.0f}")
 # - the bridge tilt (11), state-dependent, no DP;
 # - the zero-variance proposal (12), built from the DP.
 
-# %%
+# %% alt="One row per estimator of P(A_600), the estimate divided by the exact value with its 95% interval, against a dashed line at 1: plain Monte Carlo is a red cross at 0 marked no hits; the fixed, horizon, cross-entropy and bridge tilts scatter around 1 with intervals that narrow down the list; the zero-variance proposal sits exactly on 1."
 grid = np.linspace(0.50, 0.66, 81)
 exact_relvar = np.array([relative_variance(finite, q) for q in grid])
 best_q = float(grid[exact_relvar.argmin()])
-ce_tilt, ce_history = cross_entropy_tilt(finite, n_pilot=2000, seed=rng)
+ce_tilt, ce_history = cross_entropy_tilt(finite, num_pilot=2000, seed=rng)
 print(f"best fixed q (DP scan) = {best_q:.3f}, relative variance {exact_relvar.min():.2f}")
 print(f"horizon tilt q_T       = {horizon_tilt(finite).q:.3f}")
 print("cross-entropy q_k      =", " ".join(f"{q:.3f}" for q in ce_history))
@@ -92,15 +95,15 @@ proposals = {
     "bridge tilt (state-dependent)": BridgeTilt(finite),
     "zero-variance (uses the DP)": ZeroVarianceTilt(finite),
 }
-n_paths = 3000
+num_paths = 3000
 results = {}
 for name, proposal in proposals.items():
     start = time.perf_counter()
-    results[name] = importance_sampling(finite, proposal, n_paths, seed=rng)
+    results[name] = importance_sampling(finite, proposal, num_paths, seed=rng)
     elapsed = time.perf_counter() - start
     print(f"{name:34s} {results[name]}  [{elapsed * 1e3:.0f} ms]")
 
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=(5.8, 3.6))
 plot_estimates(ax, results, exact_600)
 ax.set_title("P(A_600) with 3,000 paths per estimator")
 ax.set_xlim(-0.1, 1.6)
@@ -134,10 +137,10 @@ for name in ("plain MC", "reference: q = 0.55", f"horizon tilt q_T = {horizon_ti
 # paths per point). Plain Monte Carlo ($q = p$) is off the chart at $4.2 \times 10^5$; the swap
 # $q = 1 - p = 0.514$ is at $1877$.
 
-# %%
+# %% alt="Relative variance per path against the fixed coin q from the dynamic program (a curve, log scale) with simulated points on it for q from 0.54 to 0.64; the curve has its minimum near q = 0.58, and dotted vertical lines mark q = 0.55 (the homework's choice) and the horizon tilt 7/12."
 q_sim = np.linspace(0.54, 0.64, 11)
 sim_relvar = [importance_sampling(finite, FixedTilt(q), 20_000, seed=rng).relative_variance for q in q_sim]
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(5.8, 3.6))
 plot_relative_variance(ax, grid, exact=exact_relvar)
 ax.plot(q_sim, sim_relvar, "o", label="simulated (20,000 paths)")
 ax.axvline(0.55, color="tab:red", linestyle=":", label="reference solution's q = 0.55")
@@ -152,10 +155,10 @@ plt.show()
 # relative variance is only $0.0045$. With a horizon it is $(1 - P_q(A_T))/P_q(A_T)$: the swapped walk
 # needs about 3,700 games, so a short horizon makes success rare *under the proposal too*.
 
-# %%
+# %% alt="Relative variance per path of the swapped coin q = 1 - p against the horizon T from 300 to 16,000 games, both axes logarithmic: very large for short horizons, it falls as T grows past the swapped walk's typical 3,700 games and approaches the dashed line of the infinite horizon, 0.0045."
 horizons = np.array([300, 600, 1000, 2000, 4000, 8000, 16000])
 swap_relvar = [relative_variance(GamblersRuin(p, 100, 200, int(t)), 1 - p) for t in horizons]
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(5.8, 3.6))
 plot_relative_variance(ax, horizons, exact=swap_relvar, xlabel="horizon T (games)", label=", q = 1 - p")
 swapped_inf = exact_probability(GamblersRuin(1 - p, 100, 200))
 ax.axhline((1 - swapped_inf) / swapped_inf, color="black", linestyle="--", label="T = infinity")
@@ -171,17 +174,17 @@ plt.show()
 # $q^*(x) = p\,h(x+1)/h(x)$ comes from the closed form; it plays one game at a time (about 3,700 per
 # path), so we run only 20 paths.
 
-# %%
+# %% alt="Three rows for P(A_infinity), estimate over exact value with 95% intervals against a dashed line at 1: plain Monte Carlo with a wide interval, the swapped coin with a very narrow one on 1, and the zero-variance proposal (20 paths) exactly on 1."
 inf_results = {
-    "plain MC": plain_monte_carlo(infinite, n_paths, seed=rng),
-    "swap q = 1 - p": importance_sampling(infinite, swapped_tilt(infinite), n_paths, seed=rng),
+    "plain MC": plain_monte_carlo(infinite, num_paths, seed=rng),
+    "swap q = 1 - p": importance_sampling(infinite, swapped_tilt(infinite), num_paths, seed=rng),
     "zero-variance (20 paths)": importance_sampling(infinite, ZeroVarianceTilt(infinite), 20, seed=rng),
 }
 for name, result in inf_results.items():
     print(f"{name:26s} {result}")
 print(f"exact                      {exact_inf:.6g}")
 
-fig, ax = plt.subplots(figsize=(8, 2.8))
+fig, ax = plt.subplots(figsize=(5.8, 2.6))
 plot_estimates(ax, inf_results, exact_inf)
 ax.set_title("P(A_infinity)")
 plt.show()
