@@ -91,6 +91,10 @@ def descent_direction(
     >>> [round(v, 4) for v in g_mu.tolist()], [round(v, 4) for v in g_tau.tolist()]
     ([-1.0, 0.4952], [0.6065, -1.3554])
     """
+    for name, value in (("mu", mu), ("tau", tau)):
+        if not torch.is_tensor(value) or not value.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point torch.Tensor, got {value!r:.60}")
+        check_finite(name, value)
     if estimator == "exact":
         sigma = tau.detach().exp()
         g = gaussian_objective_gradient(mu.detach(), sigma)

@@ -220,6 +220,7 @@ def chernoff_bound(problem: GamblersRuin) -> float:
     >>> f"{chernoff_bound(problem):.4g} >= {exact_probability(problem):.4g}"
     '0.04602 >= 0.02066'
     """
+    _check_problem(problem)
     if problem.horizon is None or problem.horizon < problem.distance:
         raise ValueError("chernoff_bound needs a finite horizon >= goal - start")
     p, t, d = problem.p, problem.horizon, problem.distance

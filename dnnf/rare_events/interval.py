@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from dnnf._validation import check_int
+
 __all__ = ["clopper_pearson", "rule_of_three"]
 
 _BISECTION_STEPS = 200  # halves [0, 1] down to 2^-200: full relative precision for any p above 1e-44
@@ -24,9 +26,7 @@ def _check_level(level: float) -> float:
 
 
 def _check_counts(hits: int, n: int) -> tuple[int, int]:
-    for name, value in (("hits", hits), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    hits, n = check_int("hits", hits, minimum=0), check_int("n", n, minimum=1)
     if n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n}")
     if not 0 <= hits <= n:

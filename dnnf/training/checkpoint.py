@@ -48,7 +48,7 @@ Examples
 'checkpoint.pt'
 """
 
-#: What :func:`dnnf.training.train_flow` stores, and needs to resume.
+#: What `dnnf.training.train_flow` stores, and needs to resume.
 TRAINING_KEYS = ("config", "model", "optimizer", "step", "rng", "train_args", "metrics")
 
 # The lock file of a training run's output folder (see output_lock).
@@ -67,7 +67,7 @@ class CheckpointError(ValueError):
 
 
 class OutputLockedError(RuntimeError):
-    """Another training run holds the output folder (see :func:`output_lock`)."""
+    """Another training run holds the output folder (see `output_lock`)."""
 
 
 def save_checkpoint(state: dict[str, Any], path: str | os.PathLike) -> Path:
@@ -234,9 +234,9 @@ def output_lock(folder: str | os.PathLike) -> Iterator[None]:
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files that a killed :func:`save_checkpoint` left in ``folder``.
+    """Delete the temporary files that a killed `save_checkpoint` left in ``folder``.
 
-    Call it only while holding :func:`output_lock` of the folder: then no write is in progress, and
+    Call it only while holding `output_lock` of the folder: then no write is in progress, and
     every ``.<name>.*.tmp`` file there is left over from a process that died mid-write.
 
     Returns
