@@ -56,7 +56,9 @@ def build_pdf(print_page: Path, out: Path, *, timeout_s: float = 600) -> tuple[f
             raise RuntimeError(f"{url}: HTTP {response.status if response else 'no response'}")
         ready = page.evaluate(READY)
         if not ready["katex"]:
-            raise RuntimeError(f"{url}: the KaTeX fonts did not load; the math would print in a fallback font")
+            raise RuntimeError(
+                f"{url}: the KaTeX fonts did not load; the math would print in a fallback font"
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
         page.pdf(
             path=str(out),

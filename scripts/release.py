@@ -70,7 +70,9 @@ def release_changelog(text: str, version: str, tag: str, date: str) -> str:
     body_end = body_start + (following.start() if following else len(text) - body_start)
     entries = [line for line in text[body_start:body_end].splitlines() if line.strip().startswith(("-", "*"))]
     if not entries:
-        raise ReleaseError("the changelog's Unreleased section lists no change: write what this release brings")
+        raise ReleaseError(
+            "the changelog's Unreleased section lists no change: write what this release brings"
+        )
     link = UNRELEASED_LINK.search(text)
     if link is None:
         raise ReleaseError("CHANGELOG.md has no '[Unreleased]: https://github.com/OWNER/REPO/...' link")

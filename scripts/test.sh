@@ -27,6 +27,10 @@ t1=$SECONDS
 # only spin (measured about 3x slower training when the machine is shared).
 OMP_NUM_THREADS=1 .venv/bin/mkdocs build --strict --site-dir site
 echo "== strict site build (tutorials executed): $((SECONDS - t1)) s"
+# The whole book as one PDF (headless Chromium prints the print page; tests/test_pdf.py checks it).
+t_pdf=$SECONDS
+.venv/bin/python scripts/build_pdf.py site/print_page/index.html site/dnnf.pdf
+echo "== PDF: $((SECONDS - t_pdf)) s"
 
 t2=$SECONDS
 # Two xdist workers on two cores: one thread each, or torch oversubscribes the CPU (10-50x slower

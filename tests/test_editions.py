@@ -53,7 +53,9 @@ def _tiny_book(repo: Path, version: str) -> None:
     config = {key: real[key] for key in ("site_name", "site_url", "repo_url", "theme", "extra")}
     config |= {"hooks": ["scripts/site/edition.py"], "plugins": ["search", "mike"], "strict": True}
     (repo / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    (repo / "pyproject.toml").write_text(f'[project]\nname = "dnnf"\nversion = "{version}"\n', encoding="utf-8")
+    (repo / "pyproject.toml").write_text(
+        f'[project]\nname = "dnnf"\nversion = "{version}"\n', encoding="utf-8"
+    )
     shutil.copytree(ROOT / "overrides", repo / "overrides", dirs_exist_ok=True)
     (repo / "scripts" / "site").mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "scripts" / "site" / "edition.py", repo / "scripts" / "site" / "edition.py")
@@ -128,7 +130,9 @@ def test_two_editions_and_dev_on_a_gh_pages_branch(tmp_path: Path):
     versions = {v["version"]: v for v in json.loads(_show(repo, "versions.json"))}
     assert set(versions) == {"dev", "0.2", "0.1"}
     assert versions["0.2"]["aliases"] == ["latest"] and versions["0.1"]["aliases"] == []
-    config = re.search(r'<script id="__config" type="application/json">(.*?)</script>', _show(repo, "0.1/index.html"))
+    config = re.search(
+        r'<script id="__config" type="application/json">(.*?)</script>', _show(repo, "0.1/index.html")
+    )
     assert config and json.loads(config.group(1))["version"]["provider"] == "mike"
 
     # each page names its edition, the library version and the commit its numbers came from

@@ -43,11 +43,16 @@ Intro.
 [Unreleased]: https://github.com/o/r/compare/v0.1...HEAD
 [0.1.0]: https://github.com/o/r/releases/tag/v0.1
 """
-PYPROJECT = '[build-system]\nrequires = []\n\n[project]\nname = "dnnf"\nversion = "0.1.0"\n\n[tool.x]\nversion = "9"\n'
+PYPROJECT = (
+    '[build-system]\nrequires = []\n\n[project]\nname = "dnnf"\nversion = "0.1.0"\n\n'
+    '[tool.x]\nversion = "9"\n'
+)
 
 
 def _run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **GIT_ENV}, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        cmd, cwd=cwd, env={**os.environ, **GIT_ENV}, capture_output=True, text=True, timeout=60
+    )
     if check and proc.returncode != 0:
         pytest.fail(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -146,9 +151,11 @@ def test_the_first_release_links_its_tag():
 
 
 def test_the_real_changelog_and_pyproject_can_be_released():
-    """The files a release edits have what it needs: a version in [project], an Unreleased section and link."""
+    """The files a release edits have what it needs: a [project] version, an Unreleased section, its link."""
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     version = rel.current_version(pyproject)
     assert rel.current_version(rel.bump_pyproject(pyproject, "9.9.0")) == "9.9.0" != version
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert rel.UNRELEASED in changelog and rel.UNRELEASED_LINK.search(changelog), "CHANGELOG.md lost its structure"
+    assert rel.UNRELEASED in changelog and rel.UNRELEASED_LINK.search(changelog), (
+        "CHANGELOG.md lost its structure"
+    )

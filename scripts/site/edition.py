@@ -20,6 +20,7 @@ import datetime as dt
 import importlib.util
 import logging
 import os
+import posixpath
 import re
 import subprocess
 import sys
@@ -103,6 +104,47 @@ def _site_hooks():
     return module
 
 
+def _fix_print_links(soup, config) -> None:
+    """Links that print-site leaves pointing out of the print page: into it, or to the published site.
+
+    A notebook's link to another notebook (``inpainting.py``) becomes the anchor of that page's section
+    (print-site's ids: the page URL with ``/`` turned into ``-``); any other relative link (downloads, the
+    PDF itself) becomes an absolute URL of this edition online, which a PDF reader can still open.
+    """
+    site_url = (config.get("site_url") or "").rstrip("/") + "/"
+    for a in soup.select("a[href]"):
+        href = a["href"]
+        if href.startswith("#") or "://" in href or href.startswith("mailto:"):
+            continue
+        path = posixpath.normpath(posixpath.join(PRINT_PAGE.parent.as_posix(), href.split("#")[0]))
+        if a.find_parent(class_="jupyter-wrapper") and path.endswith((".py", ".ipynb", ".md")):
+            name = posixpath.basename(path).rsplit(".", 1)[0]
+            a["href"] = "#" + f"tutorials/{name}".replace("/", "-")
+        elif site_url != "/":
+            a["href"] = site_url + ("" if path == "." else path)
+
+
+def _fix_print_anchors(soup) -> int:
+    """Make every ``#anchor`` of the print page land: print-site prefixes the links inside a page with the
+    page's key but not the ids of code-line anchors (pymdownx.highlight), so those get the prefix too; a
+    link whose target is still missing loses its href (dead links in a PDF only confuse). Returns how many."""
+    for section in soup.select("section.print-page[id]"):
+        if "md-section" in section.get("class", []):
+            continue  # a nav section: its pages are sections of their own
+        key = section["id"]
+        for el in section.select('[id*="__codelineno"], a[name*="__codelineno"]'):
+            for attr in ("id", "name"):
+                if "__codelineno" in el.get(attr, "") and not el[attr].startswith(f"{key}-"):
+                    el[attr] = f"{key}-{el[attr]}"
+    ids = {el["id"] for el in soup.select("[id]")} | {el["name"] for el in soup.select("a[name]")}
+    dropped = 0
+    for a in soup.select('a[href^="#"]'):
+        if len(a["href"]) > 1 and a["href"][1:] not in ids:
+            del a["href"]
+            dropped += 1
+    return dropped
+
+
 def on_post_build(config, **kwargs):
     site = Path(config["site_dir"])
     print_page = site / PRINT_PAGE
@@ -113,6 +155,10 @@ def on_post_build(config, **kwargs):
     hooks = _site_hooks()
     soup = BeautifulSoup(print_page.read_text(encoding="utf-8"), "html.parser")
     hooks._remove_cdn_scripts(soup)
+    _fix_print_links(soup, config)
+    dropped = _fix_print_anchors(soup)
+    if dropped:
+        log.info("print page: %d links to anchors that are not in it lost their href", dropped)
     hooks._render_arithmatex(soup, str(PRINT_PAGE))
     hooks._render_notebook_markdown(soup, str(PRINT_PAGE))
     hooks._check_raw_tex(soup, str(PRINT_PAGE))
