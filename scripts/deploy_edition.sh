@@ -5,7 +5,7 @@
 # The site root redirects to `latest` (to `dev` until the first release). Every edition carries its PDF
 # (DNNF_PDF=1: scripts/site/edition.py prints it at the end of the build). mike writes only the
 # edition's own folder, its aliases and versions.json: older editions stay byte for byte as they were.
-# Environment: MKDOCS (default .venv/bin/mkdocs's folder on PATH), MIKE_CONFIG (default mkdocs.yml).
+# Environment: MIKE_CONFIG (default mkdocs.yml); DNNF_PDF=0 skips the PDF (the tests do).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 ref="${1:?usage: scripts/deploy_edition.sh vX.Y|main}"
