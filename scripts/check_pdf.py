@@ -5,7 +5,7 @@ Usage::
     python scripts/check_pdf.py site/dnnf.pdf site     # the PDF and the site it was printed from
 
 * ``titles``: every chapter title of the nav (mkdocs.yml) is in the text;
-* ``math``: the math is rendered (KaTeX fonts embedded, math glyphs in the text), and no TeX source
+* ``math``: the math is rendered (text drawn in KaTeX's fonts, math symbols in the text), and no TeX source
   (``$$``, ``\frac{`` ...) is left in it;
 * ``fonts``: every font is embedded (a reader's machine substitutes nothing);
 * ``figures``: at least as many images as the tutorial pages show in their notebook outputs;
@@ -100,7 +100,14 @@ def _outline_titles(outline) -> list[str]:
 def check_pdf(pdf: Path, site: Path, mkdocs_yml: Path) -> tuple[list[str], dict[str, object]]:
     """Return (problems, facts) for ``pdf``, printed from the built ``site``."""
     reader = PdfReader(pdf)
-    texts = [page.extract_text() or "" for page in reader.pages]
+    math_chars = 0
+
+    def count_math(text, _cm, _tm, font, _size) -> None:
+        nonlocal math_chars
+        if font is not None and "KaTeX" in str(font.get("/BaseFont", "")):
+            math_chars += len(text.strip())
+
+    texts = [page.extract_text(visitor_text=count_math) or "" for page in reader.pages]
     text = "\n".join(texts)
     squashed = _squash(text)
     problems: list[str] = []
@@ -111,7 +118,7 @@ def check_pdf(pdf: Path, site: Path, mkdocs_yml: Path) -> tuple[list[str], dict[
 
     fonts, n_images = _fonts_and_images(reader)
     problems += [f"fonts: {name} is not embedded" for name, ok in sorted(fonts.items()) if not ok]
-    if not any("KaTeX" in name for name in fonts):
+    if not any("KaTeX" in name for name in fonts) or math_chars == 0:
         problems.append("math: no KaTeX font in the PDF (math printed in a fallback font, or not rendered)")
     if not MATH_GLYPHS & set(text):
         problems.append("math: no rendered math symbol (such as ∇, ∑, ≤) in the text")
@@ -150,6 +157,7 @@ def check_pdf(pdf: Path, site: Path, mkdocs_yml: Path) -> tuple[list[str], dict[
         )
     facts = {
         "pages": n,
+        "math_chars": math_chars,
         "images": n_images,
         "figures": figures,
         "fonts": len(fonts),
