@@ -325,8 +325,12 @@ def check_page(
 
 
 def html_pages(site_dir: Path) -> list[str]:
-    """Every HTML file of the site, as paths relative to it (``/``-separated, sorted)."""
-    return sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.html"))
+    """Every HTML file of the site, as paths relative to it (``/``-separated, sorted).
+
+    Except ``print_page/``: it repeats every page checked here, is about 10 MB (a minute to load on a busy
+    runner), and what it becomes, the PDF, is checked by tests/test_pdf.py."""
+    pages = (p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.html"))
+    return sorted(p for p in pages if not p.startswith("print_page/"))
 
 
 def check_site(
