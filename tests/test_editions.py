@@ -185,3 +185,22 @@ def test_a_plain_build_has_no_version_selector(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("MIKE_DOCS_VERSION", "1.2")
     edition = hook.on_config(Config(extra={"version": {"provider": "mike"}}))["extra"]
     assert edition["version"] == {"provider": "mike"} and edition["edition"]["name"] == "1.2"
+
+
+def test_print_page_links_land_inside_the_pdf_or_on_the_edition_online():
+    """The print page (the PDF's source): code-line anchors get their page's prefix, notebook links point at
+    the notebook's section, other relative links at this edition online, and dead anchors lose their href."""
+    from bs4 import BeautifulSoup
+
+    hook = _edition_hook()
+    html = (
+        '<section class="print-page" id="tutorials-a"><div class="jupyter-wrapper">'
+        '<a href="../tutorials/a/b.py">b</a><a href="#tutorials-a-__codelineno-0-1">1</a>'
+        '<pre><a id="__codelineno-0-1"></a></pre><a href="#gone">x</a></div>'
+        '<a href="../dnnf.pdf">pdf</a></section><section class="print-page" id="tutorials-b"></section>'
+    )
+    soup = BeautifulSoup(html, "html.parser")
+    hook._fix_print_links(soup, {"site_url": "https://h/dnnf/0.2"})
+    assert hook._fix_print_anchors(soup) == 1
+    hrefs = [a.get("href") for a in soup.select("a")]
+    assert hrefs == ["#tutorials-b", "#tutorials-a-__codelineno-0-1", None, None, "https://h/dnnf/0.2/dnnf.pdf"]

@@ -117,7 +117,7 @@ def _fix_print_links(soup, config) -> None:
         if href.startswith("#") or "://" in href or href.startswith("mailto:"):
             continue
         path = posixpath.normpath(posixpath.join(PRINT_PAGE.parent.as_posix(), href.split("#")[0]))
-        if a.find_parent(class_="jupyter-wrapper") and path.endswith((".py", ".ipynb", ".md")):
+        if a.find_parent(class_="jupyter-wrapper") and path.endswith((".py", ".ipynb")):
             name = posixpath.basename(path).rsplit(".", 1)[0]
             a["href"] = "#" + f"tutorials/{name}".replace("/", "-")
         elif site_url != "/":
