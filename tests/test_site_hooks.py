@@ -39,7 +39,7 @@ NOTEBOOK_HEADER = """# ---
 def _build(tmp_path: Path, page: str, notebook_md: str = "Plain text.") -> subprocess.CompletedProcess[str]:
     """Build a site with one Markdown page and one (unexecuted) notebook using the book's config."""
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
-    config["hooks"] = [str(ROOT / "scripts" / "site" / "hooks.py")]
+    config["hooks"] = [str(ROOT / "scripts" / "site" / name) for name in ("hooks.py", "export_notebooks.py")]
     config["theme"]["custom_dir"] = str(ROOT / "overrides")
     config["nav"] = ["index.md", "tutorials/demo.py"]
     config["plugins"] = [

@@ -12,6 +12,7 @@ from dnnf.training import (
     PRETRAINED_RECIPES,
     load_checkpoint,
     load_or_train_mnist_flow,
+    pretrained_cache_key,
     pretrained_checkpoint_path,
 )
 from dnnf.training import pretrained as pretrained_module
@@ -33,7 +34,8 @@ def test_first_call_trains_and_caches_second_call_loads(tmp_path, monkeypatch):
     monkeypatch.setitem(PRETRAINED_RECIPES, "tiny", TINY)
     first = load_or_train_mnist_flow("tiny", cache_dir=tmp_path, progress=False)
     path = pretrained_checkpoint_path("tiny", cache_dir=tmp_path)
-    assert path == tmp_path / "flows" / "mnist-tiny-v99" / "checkpoint.pt" and path.is_file()
+    key = pretrained_cache_key("tiny")
+    assert path == tmp_path / "flows" / f"mnist-tiny-{key}" / "checkpoint.pt" and path.is_file()
     state = load_checkpoint(path, expected_config=TINY["config"])
     assert state["step"] == 3 and state["metrics"]["eval_bpd"][-1][0] == 3
     assert not first.training
@@ -46,6 +48,26 @@ def test_first_call_trains_and_caches_second_call_loads(tmp_path, monkeypatch):
     assert not second.training
     for name, value in first.state_dict().items():
         assert torch.equal(value, second.state_dict()[name]), name
+
+
+@pytest.mark.claim("flows/training.md", note="the pretrained cache and `scripts/train_flow.py`")
+def test_cache_key_changes_with_the_recipe_and_the_training_code(monkeypatch, tmp_path):
+    """A changed recipe, or one byte more in the training code, gives a new key: no stale model loads."""
+    monkeypatch.setitem(PRETRAINED_RECIPES, "tiny", TINY)
+    key = pretrained_cache_key("tiny")
+    assert key == pretrained_cache_key("tiny") and len(key) == 16
+    assert key != pretrained_cache_key("nice")
+    monkeypatch.setitem(PRETRAINED_RECIPES, "tiny", {**TINY, "train": {**TINY["train"], "steps": 4}})
+    assert pretrained_cache_key("tiny") != key
+    monkeypatch.setitem(PRETRAINED_RECIPES, "tiny", TINY)
+    package = tmp_path / "dnnf"
+    for name in ("data.py", "flows/models.py", "training/loop.py"):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text("x = 1\n")
+    monkeypatch.setattr(pretrained_module, "__file__", str(package / "training" / "pretrained.py"))
+    fake = pretrained_cache_key("tiny")
+    (package / "flows" / "models.py").write_text("x = 1\n\n")
+    assert pretrained_cache_key("tiny") != fake
 
 
 @pytest.mark.claim("flows/training.md", note="the pretrained cache and `scripts/train_flow.py`")
@@ -84,3 +106,20 @@ def test_script_trains_then_resumes(tmp_path, capsys):
     state = load_checkpoint(tmp_path / "checkpoint.pt", expected_config=PRETRAINED_RECIPES["nice"]["config"])
     assert state["step"] == 3 and len(state["metrics"]["train_bpd"]) == 3
     assert "step 3: held-out" in capsys.readouterr().out
+
+
+@pytest.mark.claim("flows/training.md", note="the pretrained cache and `scripts/train_flow.py`")
+def test_script_pretrained_fills_the_cache_and_prints_the_weights_checksum(tmp_path, monkeypatch, capsys):
+    """`train_flow.py --pretrained` trains the recipe into the pretrained cache and prints its checksum."""
+    monkeypatch.setitem(PRETRAINED_RECIPES, "tiny", TINY)
+    monkeypatch.setenv("DNNF_CACHE_DIR", str(tmp_path))
+    script = _script()
+    script.main(["--arch", "tiny", "--pretrained"])
+    first = capsys.readouterr().out
+    assert str(pretrained_checkpoint_path("tiny", cache_dir=tmp_path)) in first
+    checksum = first.split("weights sha256 ")[1].strip()
+    assert len(checksum) == 64
+    model = load_or_train_mnist_flow("tiny", cache_dir=tmp_path, progress=False)
+    assert script.weights_sha256(model) == checksum
+    with pytest.raises(SystemExit):
+        script.main(["--arch", "tiny", "--pretrained", "--steps", "5"])

@@ -50,3 +50,12 @@ def test_every_cell_that_shows_a_figure_describes_it(path: Path):
     cells = [c for c in jupytext.read(path).cells if c.cell_type == "code" and "plt.show()" in c.source]
     undescribed = [c.source.splitlines()[0] for c in cells if not c.metadata.get("alt")]
     assert not undescribed, f"code cells that draw without # %% alt=...: {undescribed}"
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
+def test_tutorial_runs_in_two_minutes_on_one_thread(path: Path):
+    """A student runs any tutorial on a laptop CPU in at most 2 minutes (the stated, measured run time)."""
+    first = next(c for c in jupytext.read(path).cells if c.cell_type == "markdown")
+    text = " ".join(first.source.split())
+    value, unit = re.search(r"CPU run time: about (\d+(?:\.\d+)?) (s|min)", text).groups()
+    assert float(value) * (60 if unit == "min" else 1) <= 120

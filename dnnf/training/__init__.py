@@ -11,7 +11,12 @@ from dnnf.training.checkpoint import (
 )
 from dnnf.training.distributed import init_distributed, rank_and_world_size, rank_slice
 from dnnf.training.loop import TrainResult, evaluate_bits_per_dim, train_flow
-from dnnf.training.pretrained import PRETRAINED_RECIPES, load_or_train_mnist_flow, pretrained_checkpoint_path
+from dnnf.training.pretrained import (
+    PRETRAINED_RECIPES,
+    load_or_train_mnist_flow,
+    pretrained_cache_key,
+    pretrained_checkpoint_path,
+)
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -24,6 +29,7 @@ __all__ = [
     "init_distributed",
     "load_checkpoint",
     "load_or_train_mnist_flow",
+    "pretrained_cache_key",
     "pretrained_checkpoint_path",
     "rank_and_world_size",
     "rank_slice",

@@ -9,6 +9,8 @@ last checkpoint stopped.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 import warnings
@@ -31,7 +33,12 @@ from dnnf.training.checkpoint import (
 )
 from dnnf.training.loop import train_flow
 
-__all__ = ["PRETRAINED_RECIPES", "load_or_train_mnist_flow", "pretrained_checkpoint_path"]
+__all__ = [
+    "PRETRAINED_RECIPES",
+    "load_or_train_mnist_flow",
+    "pretrained_cache_key",
+    "pretrained_checkpoint_path",
+]
 
 PRETRAINED_RECIPES: dict[str, dict] = {
     "nice": {
@@ -77,8 +84,9 @@ PRETRAINED_RECIPES: dict[str, dict] = {
                   "noise_std": 0.1},
     },
 }  # fmt: skip
-"""How each pretrained model is built and trained. The version tag is part of the cache path, so a
-changed recipe never loads a checkpoint trained with an old one.
+"""How each pretrained model is built and trained. The recipe is part of the cache key
+([`pretrained_cache_key`][dnnf.training.pretrained_cache_key]), so a changed recipe never loads a
+checkpoint trained with an old one.
 
 Examples
 --------
@@ -133,6 +141,39 @@ def _remove_stale_temporaries(folder: Path) -> None:
         pass
 
 
+#: The code a trained model depends on (relative to the dnnf package): the data it reads, the model
+#: definitions and the training loop. A byte changed here gives new cache keys, so no model trained by
+#: older code is ever loaded.
+_TRAINING_CODE = ("data.py", "flows", "training")
+
+
+def pretrained_cache_key(arch: str = "nice") -> str:
+    """Return the 16-hex-digit key of the ``arch`` model: a hash of its recipe and of the training code.
+
+    The key covers the recipe ``PRETRAINED_RECIPES[arch]``, the bytes of ``dnnf/data.py``,
+    ``dnnf/flows/**.py`` and ``dnnf/training/**.py``, and the torch version (training is deterministic
+    for a given torch build). The checkpoint lives under a folder named after it, and CI's model cache
+    is keyed by the same files.
+
+    Examples
+    --------
+    >>> from dnnf.training import pretrained_cache_key
+    >>> key = pretrained_cache_key("nice")
+    >>> len(key), key == pretrained_cache_key("nice"), key != pretrained_cache_key("glow")
+    (16, True, True)
+    """
+    if not isinstance(arch, str) or arch not in PRETRAINED_RECIPES:
+        raise ValueError(f"arch must be one of {sorted(PRETRAINED_RECIPES)}, got {arch!r}")
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(json.dumps(PRETRAINED_RECIPES[arch], sort_keys=True).encode())
+    digest.update(torch.__version__.encode())
+    for name in _TRAINING_CODE:
+        files = sorted((package / name).rglob("*.py")) if (package / name).is_dir() else [package / name]
+        for path in files:
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def pretrained_checkpoint_path(arch: str = "nice", cache_dir: str | os.PathLike | None = None) -> Path:
     """Return where the pretrained ``arch`` model's checkpoint lives (it may not exist yet).
 
@@ -147,19 +188,20 @@ def pretrained_checkpoint_path(arch: str = "nice", cache_dir: str | os.PathLike 
     Returns
     -------
     Path
-        ``<cache_dir>/flows/mnist-<arch>-v<version>/checkpoint.pt``.
+        ``<cache_dir>/flows/mnist-<arch>-<key>/checkpoint.pt``, ``key`` from
+        [`pretrained_cache_key`][dnnf.training.pretrained_cache_key].
 
     Examples
     --------
-    >>> from dnnf.training import pretrained_checkpoint_path
-    >>> pretrained_checkpoint_path("nice", cache_dir="/tmp/cache").as_posix()
-    '/tmp/cache/flows/mnist-nice-v1/checkpoint.pt'
+    >>> from dnnf.training import pretrained_cache_key, pretrained_checkpoint_path
+    >>> path = pretrained_checkpoint_path("nice", cache_dir="/tmp/cache")
+    >>> key = pretrained_cache_key("nice")
+    >>> path.relative_to("/tmp/cache").as_posix() == f"flows/mnist-nice-{key}/checkpoint.pt"
+    True
     """
-    if not isinstance(arch, str) or arch not in PRETRAINED_RECIPES:
-        raise ValueError(f"arch must be one of {sorted(PRETRAINED_RECIPES)}, got {arch!r}")
+    key = pretrained_cache_key(arch)
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    version = PRETRAINED_RECIPES[arch]["version"]
-    return root / "flows" / f"mnist-{arch}-v{version}" / CHECKPOINT_NAME
+    return root / "flows" / f"mnist-{arch}-{key}" / CHECKPOINT_NAME
 
 
 def load_or_train_mnist_flow(

@@ -24,9 +24,10 @@
 # later calls, including the [inpainting tutorial](inpainting.py), load it.
 #
 # Seed: every random draw below uses an explicit `torch.Generator` seeded with 0 (training is
-# seeded by its recipe, seed 0; numpy is not used). CPU run time: about 145 s (one thread of a 2-core
-# CPU) when both models must be trained first, most of it training (about 55 s for NICE and 90 s for
-# the Glow-style model); about 20 s once they are cached.
+# seeded by its recipe, seed 0; numpy is not used). CPU run time: about 6 s (one thread) with both
+# models in the cache, where the site build (or `python scripts/train_flow.py --arch nice --pretrained`,
+# then `--arch glow`) puts them; on an empty cache the first run trains them here, which adds about
+# 55 s for NICE and 90 s for the Glow-style model.
 
 # %%
 import time

@@ -18,16 +18,17 @@
 # recipe of the homework's reference solution (300 plain SGD steps of size $10^{-3}$), projected Adam with a schedule and a
 # stopping rule, and two model-free baselines, on the pixels that were actually missing.
 #
-# The model comes from `load_or_train_mnist_flow("nice")`: the [flows tutorial](flows_mnist.py) trains
-# and caches it first in the site build; if the cache is empty this call trains it (a few CPU minutes).
-#
-# The last part uses two models trained on noise-smoothed digits (`"nice_smoothed"`, `"glow_smoothed"`),
-# which this notebook trains and caches on its first run.
+# The models come from the pretrained cache through `load_or_train_mnist_flow`: the NICE of the
+# [flows tutorial](flows_mnist.py), and in the last part two models trained on noise-smoothed digits
+# (`"nice_smoothed"`, `"glow_smoothed"`). This notebook trains nothing when they are cached: the site
+# build trains them first, and on your machine `python scripts/train_flow.py --arch <name> --pretrained`
+# does the same (see [Run the tutorials locally](../run-locally.md)); with an empty cache the first
+# call trains each one (about 1, 1 and 4 CPU minutes).
 #
 # Seed: `torch.manual_seed(0)` and explicit generators seeded with 0 (numpy is not used). CPU run time:
-# about 3 min (one thread of a 2-core CPU) once the models are cached, plus about 4 min the first
-# time, when they are trained. The benchmark `scripts/bench_inpainting.py` runs the same comparison on
-# 100 digits, with the projected Langevin mean too.
+# about 100 s (one thread) with the models cached. It looks at 30 held-out digits and scores the first
+# 10 (one of each class) in its tables; the benchmark `scripts/bench_inpainting.py` runs the same
+# comparison on 100 digits, with the projected Langevin mean too, and gives the chapter's numbers.
 
 # %%
 import time
@@ -143,18 +144,20 @@ plt.show()
 # the hole only; whole-image PSNR would add $10 \log_{10}(d/m)$ dB to every method.
 
 # %% alt=["Mask centre: ten held-out digits in columns; rows show the original, the corrupted image with the missing centre square in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask left: ten held-out digits in columns; rows show the original, the corrupted image with the missing left half in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask right: ten held-out digits in columns; rows show the original, the corrupted image with the missing right half in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask top: ten held-out digits in columns; rows show the original, the corrupted image with the missing top half in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask bottom: ten held-out digits in columns; rows show the original, the corrupted image with the missing bottom half in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. The mean and diffusion fills are blurry grey, Adam draws saturated strokes or erases them, the MALA mean is softer, and the KDE yardstick is closest to the originals.", "Mask random: ten held-out digits in columns; rows show the original, the corrupted image with scattered missing pixels in red, and the completions by mean fill, diffusion fill, plain SGD, projected Adam, the MALA mean and the KDE yardstick. Diffusion fill comes closest to the originals here; the flow-based completions leave speckles."]
+# The tables score the first 10 digits, one of each class: the MALA chains cost seconds per digit.
+table_images = images[:10]
 mala = {"num_chains": 4, "num_steps": 300, "generator": torch.Generator().manual_seed(0)}
 train_images = to_unit_interval(load_mnist("train")[0]).to(device)
 methods = inpainting_methods(model, mean_image, mala_kwargs=mala, kde=(train_images, 1.0))
-scores, completions = psnr_table(methods, images, masks)
+scores, completions = psnr_table(methods, table_images, masks)
 for kind, known in masks.items():
-    rows = {"original": images[:10], "corrupted": images[:10]}
-    rows.update({name: out[:10] for name, out in completions[kind].items()})
+    rows = {"original": table_images, "corrupted": table_images}
+    rows.update(completions[kind])
     show_inpainting_grid(rows, known=known, title=f"mask: {kind}", scale=0.9)
     plt.show()
 
 # %%
-Table.from_markdown(format_psnr_table(scores), caption="Hole PSNR in dB, mean ± standard error over 30 held-out digits")
+Table.from_markdown(format_psnr_table(scores), caption="Hole PSNR in dB, mean ± standard error over 10 held-out digits")
 
 # %% [markdown]
 # Which completion does the model itself prefer? The mean log-likelihood (nats per image) of the
@@ -162,7 +165,7 @@ Table.from_markdown(format_psnr_table(scores), caption="Hole PSNR in dB, mean ±
 
 # %%
 with torch.no_grad():
-    rows = [[kind, f"{model.log_prob(images).mean():.0f}"]
+    rows = [[kind, f"{model.log_prob(table_images).mean():.0f}"]
             + [f"{model.log_prob(completions[kind][name]).mean():.0f}" for name in methods] for kind in masks]
 Table(["mask", "original", *methods], rows, caption="Mean log-likelihood, nats per image")
 
@@ -173,7 +176,7 @@ Table(["mask", "original", *methods], rows, caption="Mean log-likelihood, nats p
 # stroke it draws it saturated; a wrong saturated pixel costs more squared error than a grey one. The
 # squared error is minimised by the conditional *mean*, not the mode, and the MALA mean, which
 # estimates it, beats the mode on every mask here, yet it beats the mean-fill baseline on the block
-# masks by less than half a decibel: the chains do not travel far from their start in 300 steps, and
+# masks by about half a decibel at most: the chains do not travel far from their start in 300 steps, and
 # this NICE's conditional law is broad. Model-free diffusion, which only assumes that neighbouring
 # pixels are alike, remains hard to beat when the missing pixels are scattered (the `random` mask),
 # because this NICE, a fully connected model, has no built-in notion of neighbourhood. The KDE
@@ -189,8 +192,9 @@ Table(["mask", "original", *methods], rows, caption="Mean log-likelihood, nats p
 # %%
 known = masks["left"]
 for name, out in completions["left"].items():
-    print(f"{name:>15}: hole PSNR {psnr(out, images, known).mean():5.2f} dB, "
-          f"whole-image PSNR {psnr(out, images).mean():5.2f} dB, SSIM {ssim(out.cpu(), images.cpu()).mean():.3f}")
+    print(f"{name:>15}: hole PSNR {psnr(out, table_images, known).mean():5.2f} dB, "
+          f"whole-image PSNR {psnr(out, table_images).mean():5.2f} dB, "
+          f"SSIM {ssim(out.cpu(), table_images.cpu()).mean():.3f}")
 
 # %% [markdown]
 # ## A model made for inpainting: train on smoothed digits
@@ -203,24 +207,26 @@ for name, out in completions["left"].items():
 # the KDE yardstick. By Tweedie's formula,
 # $\mathbb E[x \mid \tilde x] = \tilde x + s^2 \nabla \log p_s(\tilde x)$, so where projected ascent stops with the hole inside the box ($\nabla_U \log p_s = 0$), the completion
 # is a fixed point of the model's own least-squares denoiser on the hole, not a saturated caricature.
-# Both models are trained on the first call (about 40 s and 3 min of one CPU thread) and cached.
+# Both come from the pretrained cache, like the NICE above. To keep the notebook short they are scored
+# on two block masks and the random one; the benchmark scores every mask.
 
 # %% alt=["Smoothed models, centre mask: ten digits in columns; rows show the original, the corrupted image with the centre square in red, mean fill, diffusion fill, the KDE yardstick and projected Adam under the smoothed NICE and the smoothed Glow. The smoothed NICE draws plausible strokes through the hole, close to the KDE yardstick; the smoothed Glow fills it less well.", "Smoothed models, random mask: the same rows for scattered missing pixels. The smoothed Glow restores the digits almost exactly, ahead of diffusion fill; the smoothed NICE leaves visible speckles."]
 smoothed = {name: load_or_train_mnist_flow(name, device=device, progress=False).requires_grad_(False)
             for name in ("nice_smoothed", "glow_smoothed")}  # fmt: skip
 new_methods = {f"{name}, projected Adam": (lambda x, k, m=m: inpaint(m, x, k).images)
                for name, m in smoothed.items()}  # fmt: skip
-new_scores, new_completions = psnr_table(new_methods, images, masks)
+some_masks = {kind: masks[kind] for kind in ("centre", "left", "random")}
+new_scores, new_completions = psnr_table(new_methods, table_images, some_masks)
 keep = ["mean fill", "diffusion fill", "MALA mean", "KDE yardstick"]
-combined = {kind: {**{name: scores[kind][name] for name in keep}, **new_scores[kind]} for kind in masks}
+combined = {kind: {**{name: scores[kind][name] for name in keep}, **new_scores[kind]} for kind in some_masks}
 Table.from_markdown(
     format_psnr_table(combined),
-    caption="Hole PSNR in dB, mean ± standard error over 30 held-out digits (MALA mean: the NICE above)",
+    caption="Hole PSNR in dB, mean ± standard error over 10 held-out digits (MALA mean: the NICE above)",
 ).show()
 for kind in ("centre", "random"):
-    rows = {"original": images[:10], "corrupted": images[:10]}
-    rows.update({name: completions[kind][name][:10] for name in keep if name != "MALA mean"})
-    rows.update({name: out[:10] for name, out in new_completions[kind].items()})
+    rows = {"original": table_images, "corrupted": table_images}
+    rows.update({name: completions[kind][name] for name in keep if name != "MALA mean"})
+    rows.update(new_completions[kind])
     show_inpainting_grid(rows, known=masks[kind], title=f"smoothed models, mask: {kind}", scale=0.9)
     plt.show()
 

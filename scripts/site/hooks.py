@@ -4,8 +4,9 @@
   rendered to HTML at build time by KaTeX under node, so the site needs no CDN and no JavaScript for
   math. A TeX error, or raw TeX left on a built page, is logged as a warning, which fails
   ``mkdocs build --strict``.
-* Tutorials: each jupytext tutorial page gets a "Download notebook" / "Open in Colab" bar and the time
-  this build took to execute it; the ``.ipynb`` files (without outputs) are written next to the pages.
+* Tutorials: each jupytext tutorial page gets a "Download notebook" / "Open in Colab" bar and its
+  measured run time (set by ``execute_notebooks.py``, which also executes the notebooks; the ``.ipynb``
+  files readers download are written by ``export_notebooks.py``).
   Scripts that mkdocs-jupyter's template loads from CDNs (MathJax, Mermaid) are removed.
 * Authoring switches: ``DNNF_EXECUTE=0`` renders tutorials without running them (quick prose
   preview, never used by CI or the deploy); ``DNNF_EXECUTE_ONLY='<glob>'`` executes only the
@@ -23,10 +24,8 @@ import posixpath
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-import jupytext
 from bs4 import BeautifulSoup, NavigableString
 from mkdocs.utils import get_relative_url
 
@@ -80,7 +79,6 @@ class KatexRenderer:
 
 
 KATEX = KatexRenderer()
-_exec_seconds: dict[str, float] = {}
 _files = None  # the build's Files, for rewriting links written in notebook Markdown cells
 
 
@@ -113,20 +111,6 @@ def on_files(files, config, **kwargs):
 def _is_tutorial(page) -> bool:
     src = page.file.src_uri
     return src.startswith(f"{TUTORIALS_DIR}/") and src.endswith((".py", ".ipynb"))
-
-
-def on_pre_page(page, config, files, **kwargs):
-    # mkdocs-jupyter replaced page.render in its own on_pre_page (plugins run before hooks): time it.
-    if _is_tutorial(page):
-        render = page.render
-
-        def timed_render(*args, **kw):
-            start = time.perf_counter()
-            render(*args, **kw)
-            _exec_seconds[page.file.src_uri] = time.perf_counter() - start
-
-        page.render = timed_render
-    return page
 
 
 # ---------------------------------------------------------------------------------------------- math
@@ -250,14 +234,9 @@ def _add_tutorial_bar(soup: BeautifulSoup, page, config) -> None:
         a.string = label
         bar.append(a)
         bar.append(" ")
-    seconds = _exec_seconds.get(page.file.src_uri)
-    executed = config.plugins["mkdocs-jupyter"].config["execute"]
     note = soup.new_tag("span", attrs={"class": "dnnf-build-note"})
-    note.string = (
-        f"Executed when this site was built ({seconds:.0f} s on the build machine's CPU)."
-        if executed and seconds is not None
-        else "Preview build: this notebook was not executed."
-    )
+    # scripts/site/execute_notebooks.py sets the note: the measured run time, or why there is none.
+    note.string = getattr(page, "dnnf_build_note", "Preview build: this notebook was not executed.")
     bar.append(note)
     heading = soup.select_one(".jupyter-wrapper h1") or soup.select_one("article h1")
     if heading is not None:
@@ -286,9 +265,3 @@ def on_post_build(config, **kwargs):
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(KATEX_DIST / "katex.min.css", target / "katex.min.css")
     shutil.copytree(KATEX_DIST / "fonts", target / "fonts", dirs_exist_ok=True)
-    for src in sorted((Path(config["docs_dir"]) / TUTORIALS_DIR).glob("*.py")):
-        notebook = jupytext.read(src)
-        dest = site / TUTORIALS_DIR / f"{src.stem}.ipynb"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        jupytext.write(notebook, dest, fmt="ipynb")
-        shutil.copy2(src, dest.with_suffix(".py"))
