@@ -20,7 +20,7 @@
 # check that a 2-D flow's density integrates to 1 on a grid, which it does only because of the
 # log-determinant.
 #
-# Seed: `torch.manual_seed(0)` (numpy is not used for random numbers). CPU run time: about 11 s (one thread
+# Seed: `torch.manual_seed(0)` (numpy is not used for random numbers). CPU run time: about 10 s (one thread
 # of a 2-core CPU).
 
 # %%
