@@ -203,6 +203,7 @@ CASES: dict[str, tuple[Callable, dict, set[str]]] = {
         {"checkpoint_dir", "eval_every", "checkpoint_every", "eval_images"},
     ),
     "pretrained_checkpoint_path": (training.pretrained_checkpoint_path, {"arch": "nice"}, {"cache_dir"}),
+    "pretrained_cache_key": (training.pretrained_cache_key, {"arch": "nice"}, set()),
 }  # fmt: skip
 
 # Public names that take no argument a user could get wrong, or whose arguments are exercised above
