@@ -3,16 +3,16 @@
 #   scripts/deploy_edition.sh vX.Y   # a release tag: the frozen edition X.Y; `latest` moves to it
 #   scripts/deploy_edition.sh main   # the `dev` edition, which follows main
 # The site root redirects to `latest` (to `dev` until the first release). Every edition carries its PDF
-# (DNNF_PDF=1: scripts/site/edition.py prints it at the end of the build). mike writes only the
+# (DNNF_PDF=true: scripts/site/edition.py prints it at the end of the build). mike writes only the
 # edition's own folder, its aliases and versions.json: older editions stay byte for byte as they were.
-# Environment: MIKE_CONFIG (default mkdocs.yml); DNNF_PDF=0 skips the PDF (the tests do).
+# Environment: MIKE_CONFIG (default mkdocs.yml); DNNF_PDF=false skips the PDF (the tests do).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 ref="${1:?usage: scripts/deploy_edition.sh vX.Y|main}"
 config="${MIKE_CONFIG:-mkdocs.yml}"
 # mike runs `mkdocs build` as a subprocess: the project's environment first on PATH.
 if [ -d .venv/bin ]; then export PATH="$PWD/.venv/bin:$PATH"; fi
-export DNNF_PDF="${DNNF_PDF:-1}" NO_MKDOCS_2_WARNING=1
+export DNNF_PDF="${DNNF_PDF:-true}" NO_MKDOCS_2_WARNING=1
 # mike commits as the committer git is configured with; CI has none.
 export GIT_COMMITTER_NAME="${GIT_COMMITTER_NAME:-$(git config user.name || echo 'dnnf editions')}"
 export GIT_COMMITTER_EMAIL="${GIT_COMMITTER_EMAIL:-$(git config user.email || echo 'editions@users.noreply.github.com')}"

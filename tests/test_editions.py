@@ -3,7 +3,7 @@
 
 The throw-away repository holds a two-page book configured from the real ``mkdocs.yml`` (theme, overrides,
 ``extra``, the edition hook, the mike plugin) so that each of its three builds (dev, 0.1, 0.2) takes
-seconds; ``scripts/deploy_edition.sh`` runs exactly as in CI, minus the PDF (``DNNF_PDF=0``).
+seconds; ``scripts/deploy_edition.sh`` runs exactly as in CI, minus the PDF (``DNNF_PDF=false``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ GIT_ENV = {
 
 
 def _run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, **GIT_ENV, "DNNF_PDF": "0", "NO_MKDOCS_2_WARNING": "1"}
+    env = {**os.environ, **GIT_ENV, "DNNF_PDF": "false", "NO_MKDOCS_2_WARNING": "1"}
     # mike runs `mkdocs build` as a subprocess: this interpreter's environment first on PATH
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env.pop("MIKE_DOCS_VERSION", None)

@@ -10,7 +10,7 @@
   reader of the 0.2 edition runs the 0.2 notebooks.
 * The print page (mkdocs-print-site-plugin, written after every page) gets each page's HTML as the other
   hooks leave it (``on_page_content``; this hook is listed last), its math rendered by the same
-  KaTeX pass as the pages (``scripts/site/hooks.py``), and ``DNNF_PDF=1`` prints it to ``dnnf.pdf`` at the
+  KaTeX pass as the pages (``scripts/site/hooks.py``), and ``DNNF_PDF=true`` (which also turns the print page on, mkdocs.yml) prints it to ``dnnf.pdf`` at the
   end of the build (``scripts/build_pdf.py``), so that ``mike deploy`` publishes the PDF with its edition.
 """
 
@@ -163,9 +163,9 @@ def on_post_build(config, **kwargs):
     hooks._render_notebook_markdown(soup, str(PRINT_PAGE))
     hooks._check_raw_tex(soup, str(PRINT_PAGE))
     print_page.write_text(str(soup), encoding="utf-8")
-    if os.environ.get("DNNF_PDF", "").strip().lower() in {"1", "true", "yes", "on"}:
+    if os.environ.get("DNNF_PDF", "").strip().lower() == "true":  # as mkdocs.yml reads it
         sys.path.insert(0, str(ROOT / "scripts"))
         from build_pdf import build_pdf
 
         seconds, pages = build_pdf(print_page, site / PDF_NAME)
-        log.info("DNNF_PDF=1: %s, %d pages, built in %.0f s", site / PDF_NAME, pages, seconds)
+        log.info("DNNF_PDF=true: %s, %d pages, built in %.0f s", site / PDF_NAME, pages, seconds)
