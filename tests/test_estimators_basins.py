@@ -1,4 +1,7 @@
-"""The basin map of problem 6 (docs/estimators/gaussian-objective.md, 'Which minimum the reference solution finds')."""
+"""The basin map of problem 6.
+
+Checks docs/estimators/gaussian-objective.md, 'Which minimum the reference solution finds'.
+"""
 
 import pytest
 import torch
@@ -14,7 +17,8 @@ SIGMA = torch.linspace(0.2, 3.5, 9)
     note="the basin map",
 )
 def test_exact_basin_map_matches_basin_minimizer():
-    """docs/estimators/gaussian-objective.md, 'Which minimum the reference solution finds' (basin map): every start's label
+    """docs/estimators/gaussian-objective.md, 'Which minimum the reference solution finds' (basin map):
+    every start's label
     from batched exact descent is the minimum that basin_minimizer (descent + Newton, one start at a time)
     reaches, and both minima occur; (0, 1) is in the local basin, (2, 2.5) in the global one."""
     exact = basin_map("exact", MU, SIGMA, num_steps=2000)
