@@ -123,3 +123,17 @@ def test_every_documented_exported_object_has_its_own_api_entry(pages):
     missing = [path for name, path in names.items() if not any(i.endswith(f".{name}") for i in ids)]
     assert len(names) >= 100
     assert missing == [], "exported but without an entry on the API pages (a docstring is needed)"
+
+
+def test_the_references_page_exists_and_every_chapter_links_into_it():
+    """Issue 10: the built references page lists entries, and every chapter's main page links into it."""
+    pages = dict(_proof_pages())
+    references = SITE / "references" / "index.html"
+    assert references.is_file(), "the built site has no references page"
+    entries = BeautifulSoup(references.read_text(encoding="utf-8"), "html.parser").select("[id]")
+    assert len(entries) >= 20
+    chapters = [src for src in pages if src.count("/") == 1 and src.endswith("/index.md")]
+    assert len(chapters) >= 5, chapters
+    for src in chapters:
+        hrefs = [a.get("href", "") for a in pages[src].select("article a[href]")]
+        assert any("references/" in h for h in hrefs), f"{src} has no link into the references page"
