@@ -36,7 +36,8 @@ def _squash(text: str) -> str:
 
 def chapter_titles(mkdocs_yml: Path) -> list[str]:
     """The nav's section titles (the chapters), from mkdocs.yml."""
-    nav = yaml.safe_load(mkdocs_yml.read_text(encoding="utf-8"))["nav"]
+    # BaseLoader: the nav is all strings, and it leaves MkDocs tags such as !ENV alone
+    nav = yaml.load(mkdocs_yml.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)["nav"]
     return [
         next(iter(item))
         for item in nav
